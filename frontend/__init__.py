@@ -1,0 +1,1 @@
+"""The frontend ES modules, installed as package data of tb_attrib."""
