@@ -77,7 +77,7 @@ def encode_record(fields: Mapping[str, object], arrays: Mapping[str, np.ndarray]
     out = bytearray(start + offset)
     _PREFIX.pack_into(out, 0, MAGIC, LAYOUT_VERSION, len(header))
     out[_PREFIX.size : _PREFIX.size + len(header)] = header
-    for entry, data in zip(entries, payloads):
+    for entry, data in zip(entries, payloads, strict=True):
         begin = start + entry[3]
         out[begin : begin + len(data)] = data
     return bytes(out)
@@ -137,7 +137,7 @@ def quantize_maps(maps: np.ndarray, map_ndim: int = 2) -> tuple[np.ndarray, np.n
     """
     values = np.asarray(maps, dtype=np.float32)
     lead = values.shape[: values.ndim - map_ndim]
-    flat = values.reshape(lead + (-1,))
+    flat = values.reshape((*lead, -1))
     finite = np.isfinite(flat)
     magnitude = np.where(finite, np.abs(flat), 0.0)
     scales = magnitude.max(axis=-1, initial=0.0).astype(np.float32)

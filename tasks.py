@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Set up and run tb_attrib's two jobs with nothing but Python 3.11 on the machine.
+
+    python3.11 tasks.py demo   # venv + install, train the demo, serve TensorBoard on its logs
+    python3.11 tasks.py test   # venv + install (with test tools and Chromium), run every test
+
+Everything is installed into ``.venv`` beside this file; re-running skips what is already
+there. Extra arguments after ``demo`` go to ``demo_train.py``; after ``test``, to pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / "bin" / "python"
+CHROMIUM = Path("/usr/bin/chromium")
+DEMO_LOGDIR = "logs/demo"
+
+
+def _run(*cmd: object, **kwargs: object) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, **kwargs)
+
+
+def _ensure_venv(extras: str) -> None:
+    """Creates .venv and installs the project with ``extras`` unless the same set is there."""
+    if sys.version_info[:2] < (3, 10):  # noqa: UP036 (tasks.py may run on any python3)
+        sys.exit("tb_attrib needs Python 3.10 or newer (3.11 recommended)")
+    if not PYTHON.exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp = VENV / f".installed-{extras.replace(',', '-')}"
+    digest = hashlib.sha256((ROOT / "setup.py").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    _run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip", "setuptools", "wheel")
+    # A TensorFlow that is already present (GPU or CPU build) is kept; otherwise the CPU build.
+    has_tf = (
+        subprocess.run(
+            [PYTHON, "-c", "import tensorflow"], capture_output=True, cwd=ROOT
+        ).returncode
+        == 0
+    )
+    wanted = extras if has_tf else f"cpu,{extras}" if extras else "cpu"
+    _run(PYTHON, "-m", "pip", "install", "--quiet", "-e", f".[{wanted}]")
+    stamp.write_text(digest)
+
+
+def _ensure_system_packages() -> None:
+    """Installs Debian's Chromium (browser tests) and Node.js (frontend unit tests) if missing."""
+    missing = [
+        pkg
+        for pkg, present in (
+            ("chromium", CHROMIUM.exists()),
+            ("nodejs", shutil.which("node") is not None),
+        )
+        if not present
+    ]
+    if not missing:
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        sys.exit(f"missing Debian packages {missing}: install them (needs root)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    _run("apt-get", "update", "-q", env=env)
+    _run("apt-get", "install", "-y", "-q", *missing, env=env)
+
+
+def demo(args: list[str]) -> None:
+    _ensure_venv("")
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--logdir", default=DEMO_LOGDIR)
+    logdir = parser.parse_known_args(args)[0].logdir
+    # argparse keeps the last --logdir, so a user's own wins over this default.
+    _run(PYTHON, "demo_train.py", "--logdir", DEMO_LOGDIR, *args)
+    port = os.environ.get("TB_PORT", "6006")
+    _run(VENV / "bin" / "tensorboard", "--logdir", logdir, "--port", port, "--bind_all")
+
+
+def test(args: list[str]) -> None:
+    _ensure_venv("test,bench")
+    _ensure_system_packages()
+    _run(PYTHON, "-m", "ruff", "check", ".")
+    js_tests = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests" / "js").glob("*.test.mjs"))
+    if js_tests:
+        _run("node", "--test", *js_tests)
+    _run(PYTHON, "-m", "pytest", *(args or ["-q", "-ra"]))
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in ("demo", "test"):
+        sys.exit(__doc__)
+    job, args = sys.argv[1], sys.argv[2:]
+    try:
+        {"demo": demo, "test": test}[job](args)
+    except subprocess.CalledProcessError as e:
+        sys.exit(e.returncode)
+
+
+if __name__ == "__main__":
+    main()
