@@ -1,0 +1,322 @@
+"""Finding tb_attrib series and reading their records through TensorBoard's data provider.
+
+Everything goes through ``context.data_provider`` (``list_blob_sequences`` /
+``read_blob_sequences`` / ``read_blob``), so the Rust data server (TensorBoard's default),
+``--load_fast=false`` and remote log directories behave alike. The same class serves the
+notebook reader (:mod:`tb_attrib.reader`) over a ``MultiplexerDataProvider``.
+
+Series are identified by the ``kind`` in their metadata, never by tag name. Where a step was
+written twice (a restarted run), the write with the newest wall time is the step's value.
+Records are bytes as written; this module never re-encodes them.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import dataclasses
+import threading
+from collections.abc import Iterable, Sequence
+
+from tensorboard import errors
+from tensorboard.data import provider
+
+from tb_attrib.summary import metadata
+
+READ_ALL = 1_000_000_000
+"""``downsample`` passed to ``read_blob_sequences``: serve every step TensorBoard kept.
+
+How many steps are kept is decided once, at load time, by ``--samples_per_plugin`` (raised
+by :class:`tb_attrib.plugin.loader.AttributionsLoader`); sampling again here would only hide
+epochs the user asked TensorBoard to keep.
+"""
+
+DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
+"""Budget of the in-memory cache of blobs already read (least recently used evicted first)."""
+
+DEFAULT_READ_THREADS = 8
+"""Concurrent ``read_blob`` calls; each is a round trip to the data server on the default path."""
+
+
+@dataclasses.dataclass(frozen=True)
+class BlobRef:
+    """One record of one step: the provider's blob key and the wall time of its write.
+
+    The wall time is part of the cache key: a step rewritten by a restarted run keeps its
+    blob key on some providers, but never its wall time.
+    """
+
+    key: str
+    wall_time: float
+
+
+@dataclasses.dataclass(frozen=True)
+class TagInfo:
+    """A readable tb_attrib series of one run, as listed (no data read yet)."""
+
+    tag: str
+    kind: str
+    metadata: metadata.SeriesMetadata
+    max_length: int
+
+    @property
+    def layer(self) -> str:
+        """The layer of a feature-map series (from its metadata, else from its tag)."""
+        layer = self.metadata.extra.get("layer")
+        if isinstance(layer, str) and layer:
+            return layer
+        return self.tag.removeprefix(metadata.TAG_FEATURE_MAPS_PREFIX)
+
+
+_DEFAULT_TAGS = {
+    metadata.KIND_PROBE: metadata.TAG_PROBE,
+    metadata.KIND_INTERIOR_GRADIENTS: metadata.TAG_INTERIOR_GRADIENTS,
+    metadata.KIND_INTEGRATED_GRADIENTS: metadata.TAG_INTEGRATED_GRADIENTS,
+}
+
+
+@dataclasses.dataclass
+class RunIndex:
+    """The tb_attrib series of one run: readable ones by tag, and what could not be read."""
+
+    run: str
+    tags: dict[str, TagInfo]
+    warnings: list[str]
+
+    def of_kind(self, kind: str) -> list[TagInfo]:
+        """Series of ``kind``: the callbacks' default tag first, then by tag name."""
+        default = _DEFAULT_TAGS.get(kind)
+        found = [info for info in self.tags.values() if info.kind == kind]
+        return sorted(found, key=lambda info: (info.tag != default, info.tag))
+
+    def choose(self, kind: str, tag: str | None = None) -> TagInfo | None:
+        """The series of ``kind`` named ``tag``, or the preferred one when ``tag`` is None.
+
+        Raises:
+          NotFoundError: ``tag`` is given but is not a readable series of that kind.
+        """
+        if tag is None:
+            candidates = self.of_kind(kind)
+            return candidates[0] if candidates else None
+        info = self.tags.get(tag)
+        if info is None or info.kind != kind:
+            problem = next((w for w in self.warnings if w.startswith(f"{tag}: ")), None)
+            raise errors.NotFoundError(
+                problem or f"run {self.run!r} has no {kind} series with tag {tag!r}"
+            )
+        return info
+
+    def feature_layers(self) -> dict[str, TagInfo]:
+        """Feature-map series by layer name; for a layer written under two tags, the first."""
+        layers: dict[str, TagInfo] = {}
+        for info in self.of_kind(metadata.KIND_FEATURE_MAPS):
+            layers.setdefault(info.layer, info)
+        return layers
+
+
+@dataclasses.dataclass(frozen=True)
+class Series:
+    """The data of one series: for each step, the element blobs of its newest write."""
+
+    info: TagInfo
+    steps: dict[int, tuple[BlobRef, ...]]
+    wall_times: dict[int, float]
+
+    def ref(self, step: int, element: int) -> BlobRef | None:
+        """Element ``element`` of step ``step``, or None when the step or element is absent."""
+        values = self.steps.get(step)
+        if values is None or not 0 <= element < len(values):
+            return None
+        return values[element]
+
+    def newest_step(self) -> int | None:
+        """The step written last (by wall time), or None for an empty series."""
+        if not self.wall_times:
+            return None
+        return max(self.wall_times, key=lambda s: (self.wall_times[s], s))
+
+    def num_examples(self) -> int:
+        """Probe examples in the longest step (elements after the digest)."""
+        return max((len(v) - 1 for v in self.steps.values()), default=0)
+
+
+class SeriesReader:
+    """Lists and reads tb_attrib series of one data provider.
+
+    Thread-safe: the plugin shares one instance across TensorBoard's request threads.
+    """
+
+    def __init__(
+        self,
+        data_provider: provider.DataProvider,
+        *,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
+        read_threads: int = DEFAULT_READ_THREADS,
+    ) -> None:
+        self._provider = data_provider
+        self._cache = _BlobCache(cache_bytes)
+        self._read_threads = read_threads
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
+
+    def list_runs(self, ctx: object, experiment_id: str, run: str | None = None) -> dict:
+        """Returns ``{run: RunIndex}`` for every run holding tb_attrib series.
+
+        Series whose metadata cannot be parsed, or that a newer tb_attrib wrote, are left
+        out of ``RunIndex.tags`` and described in ``RunIndex.warnings`` instead.
+        """
+        rtf = provider.RunTagFilter(runs=[run]) if run is not None else None
+        listing = self._provider.list_blob_sequences(
+            ctx,
+            experiment_id=experiment_id,
+            plugin_name=metadata.PLUGIN_NAME,
+            run_tag_filter=rtf,
+        )
+        result = {}
+        for run_name, tags in listing.items():
+            index = RunIndex(run=run_name, tags={}, warnings=[])
+            for tag in sorted(tags):
+                series = tags[tag]
+                try:
+                    meta = metadata.parse_plugin_content(series.plugin_content)
+                except metadata.MetadataError as e:
+                    index.warnings.append(f"{tag}: unreadable metadata ({e})")
+                    continue
+                if meta.version > metadata.FORMAT_VERSION:
+                    index.warnings.append(
+                        f"{tag}: written by a newer tb_attrib (format version {meta.version})"
+                    )
+                    continue
+                if not meta.readable:
+                    index.warnings.append(f"{tag}: unknown series kind {meta.kind!r}")
+                    continue
+                index.tags[tag] = TagInfo(tag, meta.kind, meta, int(series.max_length))
+            result[run_name] = index
+        return result
+
+    def run_index(self, ctx: object, experiment_id: str, run: str) -> RunIndex:
+        """The :class:`RunIndex` of one run.
+
+        Raises:
+          NotFoundError: The run does not exist or holds no tb_attrib series.
+        """
+        index = self.list_runs(ctx, experiment_id, run).get(run)
+        if index is None:
+            raise errors.NotFoundError(f"no tb_attrib data for run {run!r}")
+        return index
+
+    def read_series(
+        self, ctx: object, experiment_id: str, wanted: Iterable[tuple[str, TagInfo]]
+    ) -> dict[tuple[str, str], Series]:
+        """Reads the step lists of the given ``(run, TagInfo)`` series in one provider call.
+
+        Returns ``{(run, tag): Series}``; a series that vanished since it was listed is
+        absent from the result.
+        """
+        wanted = {(run, info.tag): info for run, info in wanted}
+        if not wanted:
+            return {}
+        rtf = provider.RunTagFilter(
+            runs=sorted({run for run, _ in wanted}), tags=sorted({tag for _, tag in wanted})
+        )
+        data = self._provider.read_blob_sequences(
+            ctx,
+            experiment_id=experiment_id,
+            plugin_name=metadata.PLUGIN_NAME,
+            downsample=READ_ALL,
+            run_tag_filter=rtf,
+        )
+        result = {}
+        for run, tags in data.items():
+            for tag, datums in tags.items():
+                info = wanted.get((run, tag))
+                if info is not None:
+                    result[(run, tag)] = _newest_per_step(info, datums)
+        return result
+
+    def read_blobs(self, ctx: object, refs: Sequence[BlobRef | None]) -> list[bytes | None]:
+        """Reads many blobs, concurrently and through the cache; None stays None.
+
+        A blob that vanished between listing and reading (evicted by TensorBoard's
+        sampling, or discarded by a restarted run) comes back as None.
+        """
+        out: list[bytes | None] = [None] * len(refs)
+        missing: dict[BlobRef, list[int]] = collections.defaultdict(list)
+        for i, ref in enumerate(refs):
+            if ref is None:
+                continue
+            cached = self._cache.get(ref)
+            if cached is not None:
+                out[i] = cached
+            else:
+                missing[ref].append(i)
+        if not missing:
+            return out
+        todo = list(missing)
+        if len(todo) == 1:
+            results = [self._read_one(ctx, todo[0])]
+        else:
+            results = list(self._pool().map(lambda ref: self._read_one(ctx, ref), todo))
+        for ref, data in zip(todo, results, strict=True):
+            for i in missing[ref]:
+                out[i] = data
+        return out
+
+    def _read_one(self, ctx: object, ref: BlobRef) -> bytes | None:
+        try:
+            data = self._provider.read_blob(ctx, blob_key=ref.key)
+        except errors.NotFoundError:
+            return None
+        data = bytes(data)
+        self._cache.put(ref, data)
+        return data
+
+    def _pool(self) -> concurrent.futures.ThreadPoolExecutor:
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=self._read_threads, thread_name_prefix="tb_attrib_read"
+                )
+            return self._executor
+
+
+def _newest_per_step(info: TagInfo, datums: Iterable[provider.BlobSequenceDatum]) -> Series:
+    steps: dict[int, tuple[BlobRef, ...]] = {}
+    wall_times: dict[int, float] = {}
+    for datum in datums:
+        step = int(datum.step)
+        wall_time = float(datum.wall_time)
+        if step in wall_times and wall_times[step] > wall_time:
+            continue
+        wall_times[step] = wall_time
+        steps[step] = tuple(BlobRef(ref.blob_key, wall_time) for ref in datum.values)
+    return Series(info=info, steps=steps, wall_times=wall_times)
+
+
+class _BlobCache:
+    """A byte-budgeted LRU of blobs; blobs are immutable per (blob key, wall time)."""
+
+    def __init__(self, budget: int) -> None:
+        self._budget = budget
+        self._size = 0
+        self._entries: collections.OrderedDict[BlobRef, bytes] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, ref: BlobRef) -> bytes | None:
+        with self._lock:
+            data = self._entries.get(ref)
+            if data is not None:
+                self._entries.move_to_end(ref)
+            return data
+
+    def put(self, ref: BlobRef, data: bytes) -> None:
+        if len(data) > self._budget // 8:
+            return  # one huge blob must not flush everything else
+        with self._lock:
+            if ref in self._entries:
+                return
+            self._entries[ref] = data
+            self._size += len(data)
+            while self._size > self._budget:
+                _, evicted = self._entries.popitem(last=False)
+                self._size -= len(evicted)

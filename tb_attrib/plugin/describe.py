@@ -1,0 +1,128 @@
+"""The ``RUN`` objects of the ``runs`` route: what each run's probe and series hold.
+
+Reads only digests (element 0) and the first probe example, so describing a run costs a few
+small blob reads whatever the number of epochs. ``docs/format.md`` specifies the result.
+"""
+
+from __future__ import annotations
+
+import math
+
+from tb_attrib.plugin import data
+from tb_attrib.summary import codec, metadata
+
+
+def describe_runs(
+    reader: data.SeriesReader, ctx: object, experiment_id: str
+) -> list[dict[str, object]]:
+    """Returns one ``RUN`` dict per run holding tb_attrib series, sorted by run name."""
+    indexes = reader.list_runs(ctx, experiment_id)
+    wanted = [(run, info) for run, index in indexes.items() for info in index.tags.values()]
+    series = reader.read_series(ctx, experiment_id, wanted)
+    plans = [_Plan(index, series) for _, index in sorted(indexes.items())]
+    blobs = reader.read_blobs(ctx, [ref for plan in plans for ref in plan.refs])
+    out = []
+    start = 0
+    for plan in plans:
+        out.append(plan.describe(blobs[start : start + len(plan.refs)]))
+        start += len(plan.refs)
+    return out
+
+
+class _Plan:
+    """Which records describe one run, and how to turn them into its ``RUN`` dict."""
+
+    def __init__(self, index: data.RunIndex, series: dict) -> None:
+        self.index = index
+        run = index.run
+
+        def pick(kind: str) -> data.Series | None:
+            info = index.choose(kind)
+            return series.get((run, info.tag)) if info is not None else None
+
+        self.probe = pick(metadata.KIND_PROBE)
+        self.sweep = pick(metadata.KIND_INTERIOR_GRADIENTS)
+        self.ig = pick(metadata.KIND_INTEGRATED_GRADIENTS)
+        self.layers = {
+            layer: series[(run, info.tag)]
+            for layer, info in sorted(index.feature_layers().items())
+            if (run, info.tag) in series
+        }
+        probe_step = self.probe.newest_step() if self.probe else None
+        self.refs = [
+            self.probe.ref(probe_step, 0) if self.probe else None,
+            self.probe.ref(probe_step, 1) if self.probe else None,
+            _last_digest(self.sweep),
+            _last_digest(self.ig),
+        ]
+
+    def describe(self, blobs: list[bytes | None]) -> dict[str, object]:
+        warnings = list(self.index.warnings)
+        probe_digest, probe_first, sweep_digest, ig_digest = (
+            _decode(blob, series, warnings)
+            for blob, series in zip(
+                blobs, (self.probe, self.probe, self.sweep, self.ig), strict=True
+            )
+        )
+        epochs = set()
+        for series in (self.sweep, self.ig):
+            if series is not None:
+                epochs.update(series.steps)
+        labels = probe_digest.arrays.get("labels") if probe_digest else None
+        image = probe_first.arrays.get("image") if probe_first else None
+        probe_fields = probe_digest.fields if probe_digest else {}
+        return {
+            "run": self.index.run,
+            "probe_tag": self.probe.info.tag if self.probe else None,
+            "num_examples": _int_or_none(probe_fields.get("num_examples")),
+            "input_shape": probe_fields.get("input_shape"),
+            "image_shape": list(image.shape) if image is not None else None,
+            "class_names": probe_fields.get("class_names"),
+            "labels": labels.tolist() if labels is not None else None,
+            "has_masks": bool(probe_first is not None and "mask" in probe_first.arrays),
+            "sweep_tag": self.sweep.info.tag if self.sweep else None,
+            "ig_tag": self.ig.info.tag if self.ig else None,
+            "alphas": sweep_digest.fields.get("alphas") if sweep_digest else None,
+            "ig": (
+                {
+                    "method": ig_digest.fields.get("method"),
+                    "steps": ig_digest.fields.get("steps"),
+                    "baseline": ig_digest.fields.get("baseline"),
+                }
+                if ig_digest
+                else None
+            ),
+            "epochs": sorted(epochs),
+            "feature_maps": [
+                {"layer": layer, "tag": series.info.tag, "epochs": sorted(series.steps)}
+                for layer, series in self.layers.items()
+            ],
+            "warnings": warnings,
+        }
+
+
+def _last_digest(series: data.Series | None) -> data.BlobRef | None:
+    if series is None or not series.steps:
+        return None
+    return series.ref(max(series.steps), 0)
+
+
+def _decode(
+    blob: bytes | None, series: data.Series | None, warnings: list[str]
+) -> codec.Record | None:
+    if blob is None or series is None:
+        return None
+    try:
+        record = codec.decode_record(blob)
+    except codec.RecordError as e:
+        warnings.append(f"{series.info.tag}: unreadable record ({e})")
+        return None
+    return record
+
+
+def _int_or_none(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return int(value)
