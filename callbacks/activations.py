@@ -1,0 +1,205 @@
+"""The ``ActivationSummaries`` callback: what each layer outputs on the probe, every epoch."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tb_attrib.callbacks import base
+from tb_attrib.callbacks import probe as probe_lib
+from tb_attrib.summary import metadata, summary_v2
+
+DEFAULT_MAX_CHANNELS = 16
+_SKIPPED_LAYERS = (keras.layers.InputLayer, keras.layers.Dropout)
+
+
+def leaf_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """Every layer of ``model`` that holds no sublayers, nested models included, in order."""
+    found = []
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, _SKIPPED_LAYERS):
+            continue
+        if list(layer._flatten_layers(include_self=False, recursive=False)):
+            continue  # a container: its leaves are listed on their own
+        found.append(layer)
+    return found
+
+
+def unique_names(layers: Sequence[keras.layers.Layer]) -> list[str]:
+    """Layer names, made unique with a ``_1``, ``_2`` suffix (nested models may repeat them)."""
+    seen: dict[str, int] = {}
+    names = []
+    for layer in layers:
+        count = seen.get(layer.name, 0)
+        seen[layer.name] = count + 1
+        names.append(layer.name if count == 0 else f"{layer.name}_{count}")
+    return names
+
+
+def is_conv(layer: keras.layers.Layer) -> bool:
+    """Convolution layers, whose rank-4 outputs are shown as feature maps."""
+    return "Conv" in type(layer).__name__ and "Transpose" not in type(layer).__name__
+
+
+class LayerCapture:
+    """Outputs of chosen layers for a batch, in one ``tf.function`` traced once.
+
+    Works alike for Functional, Sequential (with or without an ``Input``) and subclassed
+    models: while the function is traced, each chosen layer's ``call`` is wrapped to record its
+    output, then restored; the traced graph keeps returning those outputs on every call.
+    """
+
+    def __init__(
+        self, model: keras.Model, layers: Sequence[keras.layers.Layer], names: Sequence[str]
+    ):
+        self.model = model
+        self.layers = list(layers)
+        self.names = list(names)
+        self._fn = tf.function(self._run, reduce_retracing=True)
+
+    def _run(self, x: tf.Tensor) -> dict[str, tf.Tensor]:
+        captured: dict[str, tf.Tensor] = {}
+        patched = []
+        for name, layer in zip(self.names, self.layers, strict=True):
+            original = layer.__dict__.get("call")
+            bound = layer.call
+
+            def recording(*args, _bound=bound, _name=name, **kwargs):
+                out = _bound(*args, **kwargs)
+                if isinstance(out, tf.Tensor):
+                    captured[_name] = tf.cast(out, tf.float32)
+                return out
+
+            layer.__dict__["call"] = recording
+            patched.append((layer, original))
+        try:
+            self.model(x, training=False)
+        finally:
+            for layer, original in patched:
+                if original is None:
+                    layer.__dict__.pop("call", None)
+                else:
+                    layer.__dict__["call"] = original
+        return captured
+
+    def __call__(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        return {name: value.numpy() for name, value in self._fn(tf.constant(x)).items()}
+
+
+class ActivationSummaries(base.RunCallback):
+    """Writes per-layer activation summaries of a fixed probe batch every ``freq`` epochs.
+
+    To ``log_dir/run_name``, for TensorBoard's own dashboards:
+    ``activations/<layer>`` histograms (Histograms and Distributions tabs) and
+    ``activations/<layer>/mean``, ``.../std`` and ``.../fraction_zero`` scalars. For the
+    tb_attrib dashboard: the feature maps of convolution layers for every probe example
+    (``tb_attrib/feature_maps/<layer>``).
+
+    Feature maps are bounded to ``max_channels`` channels per layer: the ones whose mean
+    activation varies most across the probe examples at the first written epoch (channels that
+    tell the examples apart; dead channels are never chosen before live ones). The same
+    channels are kept for the rest of training, so one cell of the grid always shows one filter.
+
+    Args:
+      log_dir: Log directory (the same one ``keras.callbacks.TensorBoard`` gets is fine).
+      probe_x: An array, tensor or ``tf.data.Dataset`` probe (see ``Attributions``).
+      layers: Names of the layers to summarise; None for every leaf layer (Dropout and input
+        layers excepted).
+      freq: Write every ``freq`` epochs.
+      max_channels: Most channels of feature maps kept per conv layer.
+      feature_maps: Write feature maps of conv layers for the dashboard.
+      probe_size: Examples taken from a dataset probe.
+      run_name: Sub-directory of ``log_dir`` to write to (shared with ``Attributions``, so
+        that the dashboard shows feature maps beside the attributions of the same examples).
+    """
+
+    def __init__(
+        self,
+        log_dir: str | os.PathLike,
+        probe_x: object,
+        *,
+        layers: Sequence[str] | None = None,
+        freq: int = 1,
+        max_channels: int = DEFAULT_MAX_CHANNELS,
+        feature_maps: bool = True,
+        probe_size: int = probe_lib.DEFAULT_DATASET_PROBE_SIZE,
+        run_name: str = "probe",
+    ) -> None:
+        super().__init__(log_dir, run_name, freq)
+        if layers is not None and (
+            isinstance(layers, str) or not all(isinstance(n, str) for n in layers)
+        ):
+            raise ValueError(f"layers must be None or a list of layer names; got {layers!r}")
+        if isinstance(max_channels, bool) or not isinstance(max_channels, int) or max_channels < 1:
+            raise ValueError(f"max_channels must be a positive int; got {max_channels!r}")
+        self.layer_names = None if layers is None else list(layers)
+        self.max_channels = max_channels
+        self.feature_maps = bool(feature_maps)
+        self.probe_size = probe_size
+        self._probe_x = probe_x
+        self._probe = (
+            None if isinstance(probe_x, tf.data.Dataset) else probe_lib.make_probe(probe_x)
+        )
+        self._capture: LayerCapture | None = None
+        self._channels: dict[str, np.ndarray] = {}
+        self._conv: set[str] = set()
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        if self._probe is None:
+            inputs = base.symbolic_tensors(self.model, "inputs")
+            rank = len(inputs[0].shape) if inputs else None
+            self._probe = probe_lib.make_probe(
+                self._probe_x, dataset_size=self.probe_size, model_input_rank=rank
+            )
+        base.check_model(self.model, self._probe.x)
+        layers = leaf_layers(self.model)
+        names = unique_names(layers)
+        if self.layer_names is not None:
+            unknown = [n for n in self.layer_names if n not in names]
+            if unknown:
+                raise ValueError(
+                    f"layers names {unknown} that the model does not have; its layers are {names}"
+                )
+            keep = [i for i, n in enumerate(names) if n in self.layer_names]
+            layers, names = [layers[i] for i in keep], [names[i] for i in keep]
+        self._conv = {n for n, layer in zip(names, layers, strict=True) if is_conv(layer)}
+        self._open_writer()
+        if self.writes:
+            self._capture = LayerCapture(self.model, layers, names)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if not self._due(epoch):
+            return
+        outputs = self._capture(self._probe.x)
+        with self._writer.as_default(step=epoch):
+            for name, value in outputs.items():
+                finite = value[np.isfinite(value)]
+                tf.summary.histogram(f"activations/{name}", finite)
+                tf.summary.scalar(
+                    f"activations/{name}/mean",
+                    float(finite.mean()) if finite.size else float("nan"),
+                )
+                tf.summary.scalar(
+                    f"activations/{name}/std", float(finite.std()) if finite.size else float("nan")
+                )
+                tf.summary.scalar(f"activations/{name}/fraction_zero", float(np.mean(value == 0.0)))
+                if self.feature_maps and name in self._conv and value.ndim == 4:
+                    summary_v2.feature_maps(
+                        metadata.TAG_FEATURE_MAPS_PREFIX + name,
+                        value,
+                        layer=name,
+                        channels=self._channels_of(name, value),
+                    )
+        self._writer.flush()
+
+    def _channels_of(self, name: str, value: np.ndarray) -> np.ndarray:
+        if name not in self._channels:
+            spread = value.mean(axis=(1, 2)).std(axis=0)  # [C]: variation across examples
+            liveness = np.abs(value).mean(axis=(0, 1, 2))
+            order = np.lexsort((-spread, ~(liveness > 0)))  # live first, then by spread
+            self._channels[name] = np.sort(order[: self.max_channels]).astype(np.int32)
+        return self._channels[name]

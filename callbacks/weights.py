@@ -1,0 +1,40 @@
+"""The ``WeightHistograms`` callback: every weight, in TensorBoard's own dashboards."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from tb_attrib.callbacks import base
+
+
+class WeightHistograms(base.RunCallback):
+    """Writes a histogram of every weight of the model every ``freq`` epochs.
+
+    Tags are the weights' Keras paths (``conv2d/kernel``, ``dense/bias``, ...), shown in
+    TensorBoard's Histograms and Distributions tabs under the run ``log_dir/run_name``.
+    Non-trainable weights (BatchNormalization moving statistics, for example) are included.
+
+    Args:
+      log_dir: Log directory (the same one ``keras.callbacks.TensorBoard`` gets is fine).
+      freq: Write every ``freq`` epochs.
+      run_name: Sub-directory of ``log_dir`` to write to.
+    """
+
+    def __init__(self, log_dir: str | os.PathLike, *, freq: int = 1, run_name: str = "weights"):
+        super().__init__(log_dir, run_name, freq)
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._open_writer()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if not self._due(epoch):
+            return
+        with self._writer.as_default(step=epoch):
+            for variable in self.model.weights:
+                value = np.asarray(variable.numpy(), dtype=np.float32)
+                tag = getattr(variable, "path", None) or variable.name
+                tf.summary.histogram(tag.replace(":", "_"), value)
+        self._writer.flush()

@@ -1,0 +1,46 @@
+"""The attribution engine: interior and integrated gradients in pure TensorFlow.
+
+Usable without any callback, from a notebook or a custom training loop::
+
+    import tb_attrib
+    ig = tb_attrib.integrated_gradients(model, x, target=y)
+    sweep = tb_attrib.interior_gradients(model, x, alphas=[0.1, 0.5, 1.0])
+"""
+
+from tb_attrib.engine.attribution import (
+    DEFAULT_MAX_STEPS,
+    DEFAULT_METHOD,
+    DEFAULT_STEPS,
+    DEFAULT_TOLERANCE,
+    AttributionEngine,
+    IntegratedGradientsResult,
+    InteriorGradientsResult,
+    default_batch_size,
+    engine_for,
+    integrated_gradients,
+    interior_gradients,
+    validate_alphas,
+    validate_steps,
+)
+from tb_attrib.engine.quadrature import METHODS
+
+CLASSIC_ALPHAS = (0.01, 0.02, 0.03, 0.04, 0.1, 0.5, 0.6, 0.7, 0.8, 1.0)
+"""The alpha sweep of the interior-gradients paper, the callbacks' default."""
+
+__all__ = [
+    "CLASSIC_ALPHAS",
+    "DEFAULT_MAX_STEPS",
+    "DEFAULT_METHOD",
+    "DEFAULT_STEPS",
+    "DEFAULT_TOLERANCE",
+    "METHODS",
+    "AttributionEngine",
+    "IntegratedGradientsResult",
+    "InteriorGradientsResult",
+    "default_batch_size",
+    "engine_for",
+    "integrated_gradients",
+    "interior_gradients",
+    "validate_alphas",
+    "validate_steps",
+]

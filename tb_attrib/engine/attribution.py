@@ -1,0 +1,509 @@
+"""Interior gradients and integrated gradients for Keras classifiers.
+
+For a model ``F`` with target class ``t``, input ``x`` and baseline ``x'``:
+
+Interior gradients (Sundararajan et al., 2016) are the gradients of ``F_t`` at the scaled
+inputs ``x' + alpha * (x - x')`` for a sweep of alphas. They show how the gradient changes as
+the input fades in; near ``alpha = 1`` a saturated network's gradient is often tiny.
+
+Integrated gradients (Sundararajan et al., 2017) integrate them along the whole path::
+
+    IG_i(x) = (x_i - x'_i) * integral_0^1 dF_t(x' + a (x - x')) / dx_i  da
+
+and satisfy *completeness*: ``sum_i IG_i(x) = F_t(x) - F_t(x')``. The integral is computed
+with a quadrature rule (:mod:`tb_attrib.engine.quadrature`); the completeness delta
+``sum(IG) - (F_t(x) - F_t(x'))`` measures how well.
+
+The score ``F_t`` is the model's own output for class ``t``: a probability for models that end
+in softmax (or sigmoid), a logit for models that output logits. ``predictions`` are always
+probabilities (softmax of logits).
+
+All gradients are computed by :class:`AttributionEngine` in ``tf.function``s traced once per
+model and input shape: interpolated inputs of all examples and alphas are flattened into one
+stream and fed through the model in chunks of ``batch_size`` with ``training=False``;
+integrated gradients accumulate the weighted sum of each chunk's gradients instead of keeping
+them, so memory is bounded by ``batch_size``, not by ``steps``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import weakref
+from collections.abc import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from tb_attrib.engine import baselines as baselines_lib
+from tb_attrib.engine import model_output, quadrature
+
+DEFAULT_METHOD = "gausslegendre"
+DEFAULT_STEPS: int | str = "auto"
+DEFAULT_TOLERANCE = 0.01
+DEFAULT_MAX_STEPS = 512
+AUTO_START_STEPS = 16
+_INPUT_ELEMENTS_PER_BATCH = 2**21  # default batch bound: ~8 MB of float32 inputs per chunk
+_MIN_DEFAULT_BATCH = 8
+_MAX_DEFAULT_BATCH = 1024
+
+
+def default_batch_size(input_shape: Sequence[int]) -> int:
+    """Interpolated inputs per chunk when ``batch_size`` is None: about 2M input elements
+    (682 at 32x32x3, 13 at 224x224x3), between 8 and 1024."""
+    elements = max(1, math.prod(int(d) for d in input_shape))
+    return int(
+        min(_MAX_DEFAULT_BATCH, max(_MIN_DEFAULT_BATCH, _INPUT_ELEMENTS_PER_BATCH // elements))
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class IntegratedGradientsResult:
+    """Integrated gradients of a batch.
+
+    Attributes:
+      attributions: ``[N, *input_shape]`` float32 attributions.
+      delta: ``[N]`` completeness delta ``sum(attributions) - (score_input - score_baseline)``.
+      target: ``[N]`` the class explained for each example.
+      score_input: ``[N]`` ``F_t(x)``.
+      score_baseline: ``[N]`` ``F_t(baseline)`` (mean over draws for ``"uniform"``).
+      method: quadrature rule used.
+      steps: points of the final rule (gradient evaluations per example and baseline draw).
+      evaluations: gradient evaluations spent per example and draw, including discarded coarser
+        rules of the adaptive mode.
+      baseline_name: display name of the baseline.
+      converged: with ``steps="auto"``, whether every example met the tolerance before
+        ``max_steps``; always True for a fixed step count.
+      finite: False when some gradient was NaN or infinite.
+    """
+
+    attributions: np.ndarray
+    delta: np.ndarray
+    target: np.ndarray
+    score_input: np.ndarray
+    score_baseline: np.ndarray
+    method: str
+    steps: int
+    evaluations: int
+    baseline_name: str
+    converged: bool = True
+    finite: bool = True
+
+    @property
+    def relative_delta(self) -> np.ndarray:
+        """``|delta| / |F_t(x) - F_t(baseline)|`` per example (inf where the difference is 0)."""
+        diff = np.abs(self.score_input - self.score_baseline)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.abs(self.delta) / diff
+
+
+@dataclasses.dataclass(frozen=True)
+class InteriorGradientsResult:
+    """Interior gradients of a batch along an alpha sweep.
+
+    Attributes:
+      gradients: ``[N, K, *input_shape]`` gradients of ``F_t`` at ``baseline + a (x - baseline)``.
+      predictions: ``[N, K, num_classes]`` class probabilities at each alpha.
+      scores: ``[N, K]`` the target score ``F_t`` at each alpha.
+      alphas: ``[K]`` the sweep.
+      target: ``[N]`` the class explained for each example.
+      baseline_name: display name of the baseline.
+      finite: False when some gradient was NaN or infinite.
+    """
+
+    gradients: np.ndarray
+    predictions: np.ndarray
+    scores: np.ndarray
+    alphas: np.ndarray
+    target: np.ndarray
+    baseline_name: str
+    finite: bool = True
+
+
+class AttributionEngine:
+    """Compiled gradient computations for one model and one input shape.
+
+    Build it once (a callback does so in ``on_train_begin``) and call it every epoch: its
+    ``tf.function``s have a ``None`` batch dimension in their input signature, so they trace
+    once whatever the chunk size, and read the model's current weights at each call.
+
+    Args:
+      model: A Keras model with one input and one output ``[batch, num_classes]``.
+      input_shape: Shape of one input example (without the batch axis).
+      output: ``"auto"``, ``"probabilities"`` or ``"logits"``: what the model's output means.
+        ``"auto"`` reads the final activation, or for subclassed models checks the outputs.
+    """
+
+    def __init__(self, model: object, input_shape: Sequence[int], output: str = "auto"):
+        if output not in model_output.OUTPUT_KINDS:
+            raise ValueError(f"output must be one of {model_output.OUTPUT_KINDS}; got {output!r}")
+        self.model = model
+        self.input_shape = tuple(int(d) for d in input_shape)
+        self._output = output
+        self._output_kind: str | None = None if output == "auto" else output
+        example = tf.TensorSpec([None, *self.input_shape], tf.float32)
+        index = tf.TensorSpec([None], tf.int32)
+        alpha = tf.TensorSpec([None], tf.float32)
+        self._outputs_fn = tf.function(self._outputs, input_signature=[example])
+        self._sweep_fn = tf.function(
+            self._sweep_chunk, input_signature=[example, example, index, alpha, index]
+        )
+        self._integral_fn = tf.function(
+            self._integral_chunk,
+            input_signature=[example, example, index, alpha, alpha, index],
+        )
+
+    # ---- traced bodies -------------------------------------------------------------------
+
+    def _outputs(self, inputs: tf.Tensor) -> tf.Tensor:
+        out = self.model(inputs, training=False)
+        return tf.reshape(tf.cast(out, tf.float32), [tf.shape(inputs)[0], -1])
+
+    def _path_gradients(self, x, baseline, example, alpha, target):
+        """Gradients of the target score at interpolated inputs (one per stream entry)."""
+        xs = tf.gather(x, example)
+        bs = tf.gather(baseline, example)
+        scale = tf.reshape(alpha, [-1] + [1] * len(self.input_shape))
+        inputs = bs + scale * (xs - bs)
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            outputs = self._outputs(inputs)
+            score = tf.gather(outputs, tf.gather(target, example), axis=1, batch_dims=1)
+        return tape.gradient(score, inputs), outputs, score
+
+    def _sweep_chunk(self, x, baseline, example, alpha, target):
+        gradients, outputs, score = self._path_gradients(x, baseline, example, alpha, target)
+        return gradients, outputs, score
+
+    def _integral_chunk(self, x, baseline, example, alpha, weight, target):
+        gradients, _, _ = self._path_gradients(x, baseline, example, alpha, target)
+        weighted = gradients * tf.reshape(weight, [-1] + [1] * len(self.input_shape))
+        return tf.math.unsorted_segment_sum(weighted, example, tf.shape(x)[0])
+
+    # ---- public API ----------------------------------------------------------------------
+
+    def outputs(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
+        """Raw model outputs ``[N, C]`` (float32), computed in chunks with ``training=False``."""
+        x = self._as_input(x)
+        size = batch_size or default_batch_size(self.input_shape)
+        parts = [self._outputs_fn(x[i : i + size]).numpy() for i in range(0, x.shape[0], size)]
+        return np.concatenate(parts, axis=0)
+
+    def output_kind(self, x: np.ndarray | None = None) -> str:
+        """``"probabilities"`` or ``"logits"``, inferred once (see ``output``)."""
+        if self._output_kind is None:
+            sample = self.outputs(x[:64]) if x is not None else np.zeros([0, 0])
+            self._output_kind = model_output.infer_output_kind(self.model, sample)
+        return self._output_kind
+
+    def interior_gradients(
+        self,
+        x: np.ndarray,
+        alphas: Sequence[float] | np.ndarray,
+        *,
+        target: object = None,
+        baseline: object = "black",
+        batch_size: int | None = None,
+    ) -> InteriorGradientsResult:
+        """Gradients of the target score at ``baseline + alpha * (x - baseline)`` for each alpha.
+
+        See :func:`interior_gradients` for the arguments.
+        """
+        x = self._as_input(x)
+        alphas = validate_alphas(alphas)
+        base = baselines_lib.make(baseline, x, num_samples=1)[0]
+        outputs = self.outputs(x, batch_size)
+        targets = model_output.resolve_targets(target, x.shape[0], outputs.shape[1], outputs)
+        n, k = x.shape[0], alphas.shape[0]
+        example = np.repeat(np.arange(n, dtype=np.int32), k)
+        alpha = np.tile(alphas.astype(np.float32), n)
+        grads, outs, scores = [], [], []
+        for chunk in _chunks(n * k, batch_size or default_batch_size(self.input_shape)):
+            g, o, s = self._sweep_fn(x, base, example[chunk], alpha[chunk], targets)
+            grads.append(g.numpy())
+            outs.append(o.numpy())
+            scores.append(s.numpy())
+        gradients = np.concatenate(grads).reshape(n, k, *self.input_shape)
+        raw = np.concatenate(outs).reshape(n, k, -1)
+        return InteriorGradientsResult(
+            gradients=gradients,
+            predictions=model_output.to_probabilities(raw, self.output_kind(x)),
+            scores=np.concatenate(scores).reshape(n, k),
+            alphas=alphas,
+            target=targets,
+            baseline_name=baselines_lib.describe(baseline),
+            finite=bool(np.all(np.isfinite(gradients))),
+        )
+
+    def integrated_gradients(
+        self,
+        x: np.ndarray,
+        *,
+        target: object = None,
+        baseline: object = "black",
+        steps: int | str = DEFAULT_STEPS,
+        method: str = DEFAULT_METHOD,
+        batch_size: int | None = None,
+        tolerance: float = DEFAULT_TOLERANCE,
+        max_steps: int = DEFAULT_MAX_STEPS,
+        num_baseline_samples: int | None = None,
+    ) -> IntegratedGradientsResult:
+        """Integrated gradients with their completeness delta.
+
+        See :func:`integrated_gradients` for the arguments.
+        """
+        x = self._as_input(x)
+        method = quadrature.validate_method(method)
+        auto = validate_steps(steps, method)
+        if auto:
+            _check_tolerance(tolerance, max_steps, method)
+        draws = baselines_lib.make(baseline, x, num_samples=num_baseline_samples)
+        outputs = self.outputs(x, batch_size)
+        targets = model_output.resolve_targets(target, x.shape[0], outputs.shape[1], outputs)
+        size = batch_size or default_batch_size(self.input_shape)
+        n = x.shape[0]
+        rows = np.arange(n)
+        score_input = outputs[rows, targets]
+        score_baselines = np.stack([self.outputs(b, size)[rows, targets] for b in draws])
+        expected = score_input - score_baselines.mean(axis=0)
+
+        current = max(AUTO_START_STEPS, quadrature.min_steps(method)) if auto else int(steps)
+        if auto:
+            current = min(current, max_steps)
+        sums = [np.zeros_like(x) for _ in draws]  # sum of u_j * gradient_j per draw
+        done_steps = 0
+        evaluations = 0
+        while True:
+            fine = quadrature.rule(method, current)
+            if done_steps and quadrature.is_nested(method):
+                picked = quadrature.new_points(method, done_steps, current)
+            else:
+                picked = np.arange(fine.steps)
+                sums = [np.zeros_like(x) for _ in draws]
+            # Unnormalised weights u_j = w_j / w_interior stay fixed under refinement of a
+            # nested rule, so earlier sums are reused as they are.
+            norm = _weight_normaliser(method, current)
+            weights = (fine.weights[picked] * norm).astype(np.float32)
+            for d, base in enumerate(draws):
+                sums[d] = sums[d] + self._integrate(
+                    x, base, fine.alphas[picked], weights, targets, size
+                )
+            evaluations += picked.shape[0]
+            done_steps = current
+            attributions = np.mean(
+                [(x - base) * (s / norm) for base, s in zip(draws, sums, strict=True)], axis=0
+            ).astype(np.float32)
+            delta = attributions.reshape(n, -1).sum(axis=1) - expected
+            finite = bool(np.all(np.isfinite(attributions)))
+            converged = bool(np.all(_within_tolerance(delta, expected, tolerance)))
+            if not auto or converged or not finite:
+                break
+            following = quadrature.refine(method, current)
+            if following > max_steps:
+                break
+            current = following
+        return IntegratedGradientsResult(
+            attributions=attributions,
+            delta=delta.astype(np.float32),
+            target=targets,
+            score_input=score_input.astype(np.float32),
+            score_baseline=score_baselines.mean(axis=0).astype(np.float32),
+            method=method,
+            steps=int(done_steps),
+            evaluations=int(evaluations),
+            baseline_name=baselines_lib.describe(baseline),
+            converged=converged if auto else True,
+            finite=finite,
+        )
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _integrate(self, x, base, alphas, weights, targets, size) -> np.ndarray:
+        """``sum_j weights_j * gradient(alphas_j)`` per example, streamed in chunks."""
+        n, k = x.shape[0], alphas.shape[0]
+        example = np.repeat(np.arange(n, dtype=np.int32), k)
+        alpha = np.tile(alphas.astype(np.float32), n)
+        weight = np.tile(weights, n)
+        total = None
+        for chunk in _chunks(n * k, size):
+            part = self._integral_fn(x, base, example[chunk], alpha[chunk], weight[chunk], targets)
+            total = part if total is None else total + part
+        return total.numpy()
+
+    def _as_input(self, x: object) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float32)
+        if x.shape[1:] != self.input_shape:
+            raise ValueError(
+                f"x has example shape {x.shape[1:]} but this engine was built for "
+                f"{self.input_shape}"
+            )
+        if x.shape[0] == 0:
+            raise ValueError("x is empty: at least one example is needed")
+        return x
+
+
+def validate_alphas(alphas: object) -> np.ndarray:
+    """Alphas as a float64 array, or ValueError unless they are numbers in (0, 1]."""
+    try:
+        values = np.asarray(alphas, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise ValueError(f"alphas must be numbers in (0, 1]; got {alphas!r}") from None
+    if values.size == 0:
+        raise ValueError("alphas must hold at least one number in (0, 1]")
+    if not np.all(np.isfinite(values)) or values.min() <= 0.0 or values.max() > 1.0:
+        raise ValueError(f"alphas must be numbers in (0, 1]; got {values.tolist()}")
+    return values
+
+
+def validate_steps(steps: object, method: str) -> bool:
+    """Returns True for ``"auto"``; raises ValueError unless ``steps`` is a usable count."""
+    if isinstance(steps, str):
+        if steps != "auto":
+            raise ValueError(f"steps must be a positive int or 'auto'; got {steps!r}")
+        return True
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1:
+        raise ValueError(f"steps must be a positive int or 'auto'; got {steps!r}")
+    if steps < quadrature.min_steps(method):
+        raise ValueError(f"{method} needs steps >= {quadrature.min_steps(method)}; got {steps}")
+    return False
+
+
+def _check_tolerance(tolerance: float, max_steps: int, method: str) -> None:
+    if not (isinstance(tolerance, int | float) and 0 < tolerance < 1):
+        raise ValueError(f"tolerance must be a number in (0, 1); got {tolerance!r}")
+    if not isinstance(max_steps, int | np.integer) or max_steps < quadrature.min_steps(method):
+        raise ValueError(f"max_steps must be an int >= {quadrature.min_steps(method)}")
+
+
+def _weight_normaliser(method: str, steps: int) -> float:
+    """``1 / w_interior`` of a nested rule (so that its unnormalised weights are 1 or 1/2)."""
+    if method == "gausslegendre":
+        return 1.0
+    return float(steps - 1 if method == "riemann_trapezoid" else steps)
+
+
+def _within_tolerance(delta: np.ndarray, expected: np.ndarray, tolerance: float) -> np.ndarray:
+    """``|delta| <= tolerance * |F(x) - F(b)|``, with a floor so that examples whose score
+    barely changes along the path (below 0.1% of the batch's largest change) are judged
+    against that floor instead of an unreachable near-zero target."""
+    magnitude = np.abs(expected)
+    floor = max(1e-3 * float(magnitude.max(initial=0.0)), 1e-6)
+    return np.abs(delta) <= tolerance * np.maximum(magnitude, floor)
+
+
+def _chunks(total: int, size: int) -> list[slice]:
+    """Balanced slices of at most ``size`` covering ``range(total)``."""
+    size = max(1, int(size))
+    count = max(1, math.ceil(total / size))
+    step = math.ceil(total / count)
+    return [slice(i, min(i + step, total)) for i in range(0, total, step)]
+
+
+# One engine per model and input shape for the module-level functions, dropped with the model.
+_ENGINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def engine_for(
+    model: object, input_shape: Sequence[int], output: str = "auto"
+) -> AttributionEngine:
+    """The cached :class:`AttributionEngine` of ``model`` for ``input_shape`` and ``output``."""
+    per_model = _ENGINES.setdefault(model, {})
+    key = (tuple(int(d) for d in input_shape), output)
+    if key not in per_model:
+        per_model[key] = AttributionEngine(model, key[0], output=output)
+    return per_model[key]
+
+
+def integrated_gradients(
+    model: object,
+    x: object,
+    *,
+    target: object = None,
+    baseline: object = "black",
+    steps: int | str = DEFAULT_STEPS,
+    method: str = DEFAULT_METHOD,
+    batch_size: int | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    num_baseline_samples: int | None = None,
+    output: str = "auto",
+) -> IntegratedGradientsResult:
+    """Integrated gradients of ``model``'s target score for each example of ``x``.
+
+    ``IG(x) = (x - baseline) * integral_0^1 grad F_t(baseline + a (x - baseline)) da``,
+    with the integral replaced by the quadrature rule ``method`` at ``steps`` points.
+
+    Args:
+      model: Keras classifier with one input and one output ``[batch, num_classes]``.
+      x: ``[N, *input_shape]`` inputs (array or tensor), interpolated in float32.
+      target: None (each example's predicted class), an int, or one int per example.
+      baseline: ``"black"``, ``"white"``, ``"uniform"``, ``"blur"``, a number, or an array
+        broadcasting to ``x`` (see :mod:`tb_attrib.engine.baselines`).
+      steps: Gradient evaluations per example, or ``"auto"``: start at 16 and refine the rule
+        (reusing the earlier points of nested rules) until every example's
+        ``|delta| <= tolerance * |F_t(x) - F_t(baseline)|``, or ``max_steps`` is reached.
+      method: ``"riemann_left"``, ``"riemann_right"``, ``"riemann_middle"``,
+        ``"riemann_trapezoid"`` or ``"gausslegendre"``.
+      batch_size: Interpolated inputs per model call; bounds memory and does not change the
+        result beyond float rounding. None: :func:`default_batch_size`.
+      tolerance: Relative completeness target of ``steps="auto"``.
+      max_steps: Most evaluations per example that ``steps="auto"`` may use.
+      num_baseline_samples: Draws for ``baseline="uniform"`` (default 4); attributions are
+        averaged over draws.
+      output: ``"auto"``, ``"probabilities"`` or ``"logits"``: what the model outputs.
+
+    Returns:
+      :class:`IntegratedGradientsResult` with ``attributions`` shaped like ``x`` and ``delta``
+      the completeness delta ``sum(attributions) - (F_t(x) - F_t(baseline))``.
+
+    Example::
+
+        ig = tb_attrib.integrated_gradients(model, x_test[:16], target=y_test[:16])
+        print(ig.attributions.shape, abs(ig.delta).max())
+    """
+    x = np.asarray(x, dtype=np.float32)
+    engine = engine_for(model, x.shape[1:], output)
+    return engine.integrated_gradients(
+        x,
+        target=target,
+        baseline=baseline,
+        steps=steps,
+        method=method,
+        batch_size=batch_size,
+        tolerance=tolerance,
+        max_steps=max_steps,
+        num_baseline_samples=num_baseline_samples,
+    )
+
+
+def interior_gradients(
+    model: object,
+    x: object,
+    alphas: Sequence[float] | np.ndarray,
+    *,
+    target: object = None,
+    baseline: object = "black",
+    batch_size: int | None = None,
+    output: str = "auto",
+) -> InteriorGradientsResult:
+    """Gradients of the target score at ``baseline + alpha * (x - baseline)`` for each alpha.
+
+    Args:
+      model: Keras classifier with one input and one output ``[batch, num_classes]``.
+      x: ``[N, *input_shape]`` inputs.
+      alphas: K scaling factors in (0, 1], e.g. the classic sweep
+        ``(0.01, 0.02, 0.03, 0.04, 0.1, 0.5, 0.6, 0.7, 0.8, 1.0)``.
+      target: None (each example's predicted class), an int, or one int per example.
+      baseline: As for :func:`integrated_gradients`; ``"uniform"`` uses its first draw.
+      batch_size: Interpolated inputs per model call (None: :func:`default_batch_size`).
+      output: ``"auto"``, ``"probabilities"`` or ``"logits"``: what the model outputs.
+
+    Returns:
+      :class:`InteriorGradientsResult`: ``gradients [N, K, *input_shape]``,
+      ``predictions [N, K, num_classes]`` (probabilities) and ``scores [N, K]``.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    engine = engine_for(model, x.shape[1:], output)
+    return engine.interior_gradients(
+        x, alphas, target=target, baseline=baseline, batch_size=batch_size
+    )
