@@ -175,7 +175,7 @@ class ActivationSummaries(base.RunCallback):
         if not self._due(epoch):
             return
         outputs = self._capture(self._probe.x)
-        with self._writer.as_default(step=epoch):
+        with self._writing(epoch):
             for name, value in outputs.items():
                 finite = value[np.isfinite(value)]
                 tf.summary.histogram(f"activations/{name}", finite)
@@ -194,7 +194,6 @@ class ActivationSummaries(base.RunCallback):
                         layer=name,
                         channels=self._channels_of(name, value),
                     )
-        self._writer.flush()
 
     def _channels_of(self, name: str, value: np.ndarray) -> np.ndarray:
         if name not in self._channels:

@@ -117,6 +117,7 @@ class Attributions(base.RunCallback):
         self.probe_size = probe_size
         self._target_arg = target
         self._masks_arg = probe_masks
+        self._masks: np.ndarray | None = None
         if not isinstance(probe_x, tf.data.Dataset):
             # Everything that does not need the model is checked now.
             self._probe = probe_lib.make_probe(probe_x, probe_y)
@@ -125,7 +126,6 @@ class Attributions(base.RunCallback):
             self._probe = None
         self._engine: AttributionEngine | None = None
         self._targets: np.ndarray | None = None
-        self._masks: np.ndarray | None = None
         self._probe_written = False
         self._warned: set[str] = set()
 
@@ -180,7 +180,7 @@ class Attributions(base.RunCallback):
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         if self.writes and not self._probe_written:
-            with self._writer.as_default(step=epoch):
+            with self._writing(epoch):
                 summary_v2.probe(
                     metadata.TAG_PROBE,
                     self._probe.x,
@@ -210,7 +210,7 @@ class Attributions(base.RunCallback):
             max_steps=self.ig_max_steps,
         )
         self._warn_about(sweep.finite and ig.finite, np.abs(sweep.gradients).max(), epoch)
-        with self._writer.as_default(step=epoch):
+        with self._writing(epoch):
             summary_v2.interior_gradients(
                 metadata.TAG_INTERIOR_GRADIENTS,
                 self.alphas,
@@ -221,7 +221,6 @@ class Attributions(base.RunCallback):
             )
             summary_v2.integrated_gradients(metadata.TAG_INTEGRATED_GRADIENTS, ig)
             self._write_scalars(sweep, ig)
-        self._writer.flush()
 
     def _write_scalars(self, sweep, ig) -> None:
         relative = np.abs(ig.delta) / np.maximum(np.abs(ig.score_input - ig.score_baseline), 1e-12)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from tb_attrib.callbacks import writers
 
@@ -119,6 +121,18 @@ class RunCallback(keras.callbacks.Callback):
 
     def _strategy(self):
         return getattr(self.model, "distribute_strategy", None)
+
+    @contextlib.contextmanager
+    def _writing(self, step: int):
+        """Makes this run's writer the default at ``step`` and records unconditionally.
+
+        ``keras.callbacks.TensorBoard`` with a batch-level ``update_freq`` pushes its own writer
+        *and* a ``tf.summary.record_if`` condition on its batch counter for the whole fit; without
+        ``record_if(True)`` our end-of-epoch summaries would be dropped on most epochs.
+        """
+        with self._writer.as_default(step=step), tf.summary.record_if(True):
+            yield
+        self._writer.flush()
 
     def _due(self, epoch: int) -> bool:
         return self.writes and epoch % self.freq == 0

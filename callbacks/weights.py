@@ -32,9 +32,8 @@ class WeightHistograms(base.RunCallback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if not self._due(epoch):
             return
-        with self._writer.as_default(step=epoch):
+        with self._writing(epoch):
             for variable in self.model.weights:
                 value = np.asarray(variable.numpy(), dtype=np.float32)
                 tag = getattr(variable, "path", None) or variable.name
                 tf.summary.histogram(tag.replace(":", "_"), value)
-        self._writer.flush()
