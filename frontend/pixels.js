@@ -1,0 +1,150 @@
+// RGBA pixel buffers of probe images and quantised maps. Pure: no DOM (the views copy the
+// buffers into canvases with putImageData).
+//
+// Maps are painted straight from their int8 codes: each map has only 256 possible codes, so
+// one 256-entry colour table per map (built from its stored scale, the display scale and the
+// palette) turns painting into one table look-up per pixel. This is what keeps playback of
+// ten 224x224 sweep columns fast.
+
+import { dequantizeCode } from './codec.js';
+import { NONFINITE_RGB, divergingIndex, sequentialIndex } from './colormap.js';
+
+/** Width and height of an image [H, W, C] or map [H, W]. */
+export function imageSize(shape) {
+  return { height: shape[0], width: shape[1] };
+}
+
+/** Luminance of a uint8 image {data, shape: [H, W, 1 or 3]} as one byte per pixel. */
+export function grayscale(image) {
+  const [h, w, c = 1] = image.shape;
+  const n = h * w;
+  const src = image.data;
+  const out = new Uint8Array(n);
+  if (c === 1) {
+    out.set(src.subarray(0, n));
+    return out;
+  }
+  for (let i = 0, j = 0; i < n; i++, j += c) {
+    out[i] = Math.round(0.299 * src[j] + 0.587 * src[j + 1] + 0.114 * src[j + 2]);
+  }
+  return out;
+}
+
+/**
+ * The scaled input baseline + alpha * (x - baseline) of a uint8 display image, as RGBA.
+ * `baseline` holds display values with the image's layout (see baseline.js); null is black.
+ */
+export function scaledInputRgba(image, alpha, baseline, out) {
+  const [h, w, c = 1] = image.shape;
+  const n = h * w;
+  const src = image.data;
+  const rgba = out || new Uint8ClampedArray(n * 4);
+  for (let i = 0, j = 0, o = 0; i < n; i++, j += c, o += 4) {
+    for (let k = 0; k < 3; k++) {
+      const at = c === 1 ? j : j + k;
+      const b = baseline ? baseline[at] : 0;
+      rgba[o + k] = b + alpha * (src[at] - b);
+    }
+    rgba[o + 3] = 255;
+  }
+  return rgba;
+}
+
+/** RGBA of a uint8 image as stored. */
+export function imageRgba(image, out) {
+  return scaledInputRgba(image, 1, null, out);
+}
+
+/**
+ * The per-code colour table of one map: RGBA for each code -128..127 (index code + 128).
+ *
+ * view "signed": diverging palette over [-displayScale, displayScale];
+ * view "abs": sequential palette over [0, displayScale].
+ * `mapScale` is the map's stored scale (its largest |value|).
+ */
+export function codeColors(view, mapScale, displayScale, luts) {
+  const table = new Uint8Array(256 * 4);
+  const safe = displayScale > 0 ? displayScale : Infinity;
+  for (let q = -128; q < 128; q++) {
+    const v = dequantizeCode(q, mapScale);
+    const o = (q + 128) * 4;
+    let rgb;
+    if (Number.isNaN(v)) {
+      rgb = NONFINITE_RGB;
+    } else if (view === 'abs') {
+      const i = sequentialIndex(Math.abs(v) / safe) * 3;
+      rgb = luts.sequential.subarray(i, i + 3);
+    } else {
+      const i = divergingIndex(v / safe) * 3;
+      rgb = luts.diverging.subarray(i, i + 3);
+    }
+    table[o] = rgb[0];
+    table[o + 1] = rgb[1];
+    table[o + 2] = rgb[2];
+    table[o + 3] = 255;
+  }
+  return table;
+}
+
+/** Paints `count` codes starting at `start` through a codeColors table into RGBA `out`. */
+export function paintCodes(codes, start, count, table, out) {
+  const rgba = out || new Uint8ClampedArray(count * 4);
+  for (let i = 0, o = 0; i < count; i++, o += 4) {
+    const t = (codes[start + i] + 128) << 2;
+    rgba[o] = table[t];
+    rgba[o + 1] = table[t + 1];
+    rgba[o + 2] = table[t + 2];
+    rgba[o + 3] = 255;
+  }
+  return rgba;
+}
+
+/**
+ * Per-code blend weights and colours of a signed overlay: positive values blend towards the
+ * palette's positive colour, negative ones towards its negative colour, with weight
+ * min(1, |v| / displayScale); NaN pixels take the non-finite colour fully.
+ */
+export function overlayWeights(mapScale, displayScale, luts) {
+  const weight = new Float32Array(256);
+  const color = new Uint8Array(256 * 3);
+  const safe = displayScale > 0 ? displayScale : Infinity;
+  for (let q = -128; q < 128; q++) {
+    const v = dequantizeCode(q, mapScale);
+    const i = q + 128;
+    const rgb = Number.isNaN(v) ? NONFINITE_RGB : v >= 0 ? luts.positive : luts.negative;
+    weight[i] = Number.isNaN(v) ? 1 : Math.min(1, Math.abs(v) / safe);
+    color[i * 3] = rgb[0];
+    color[i * 3 + 1] = rgb[1];
+    color[i * 3 + 2] = rgb[2];
+  }
+  return { weight, color };
+}
+
+/**
+ * Signed overlay: the map blended over a grayscale copy of the image (`gray`, one byte per
+ * pixel, as from grayscale()). The copy is lifted towards white a little so that both the
+ * blue and the red end stand out against it.
+ */
+export function paintOverlay(codes, start, count, gray, weights, out) {
+  const rgba = out || new Uint8ClampedArray(count * 4);
+  const { weight, color } = weights;
+  for (let i = 0, o = 0; i < count; i++, o += 4) {
+    const q = codes[start + i] + 128;
+    const w = weight[q];
+    const g = 64 + gray[i] * 0.75;
+    const c = q * 3;
+    rgba[o] = g + w * (color[c] - g);
+    rgba[o + 1] = g + w * (color[c + 1] - g);
+    rgba[o + 2] = g + w * (color[c + 2] - g);
+    rgba[o + 3] = 255;
+  }
+  return rgba;
+}
+
+/** Paints one map in one of the three gradient views ("overlay", "signed", "abs"). */
+export function paintMap(view, codes, start, count, mapScale, displayScale, luts, gray, out) {
+  if (view === 'overlay') {
+    return paintOverlay(codes, start, count, gray, overlayWeights(mapScale, displayScale, luts), out);
+  }
+  return paintCodes(codes, start, count, codeColors(view, mapScale, displayScale, luts), out);
+}
