@@ -1,0 +1,151 @@
+"""Bad input fails fast, before any epoch, with a message naming the argument."""
+
+from __future__ import annotations
+
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tb_attrib.callbacks import ActivationSummaries, Attributions, WeightHistograms
+
+SHAPE = (8, 8, 3)
+
+
+@pytest.fixture(scope="module")
+def model():
+    keras.utils.set_random_seed(0)
+    m = keras.Sequential(
+        [
+            keras.Input(SHAPE),
+            keras.layers.Conv2D(2, 3),
+            keras.layers.Flatten(),
+            keras.layers.Dense(3),
+        ]
+    )
+    m.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return m
+
+
+def _x(n=4, shape=SHAPE):
+    return np.random.default_rng(0).uniform(0, 1, (n, *shape)).astype(np.float32)
+
+
+def _fit_fails(model, callback, match):
+    """Asserts fit raises ValueError matching ``match`` and that no epoch began."""
+    epochs = []
+    recorder = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: epochs.append(e))
+    with pytest.raises(ValueError, match=match):
+        model.fit(_x(6), np.zeros(6, np.int32), epochs=2, verbose=0, callbacks=[recorder, callback])
+    assert epochs == []
+
+
+CONSTRUCTION_ERRORS = [
+    (dict(probe_x=np.zeros((0, *SHAPE))), "probe_x is empty"),
+    (dict(probe_x=np.full((2, *SHAPE), np.nan)), "probe_x contains .* NaN or infinite"),
+    (dict(probe_x=np.full((2, *SHAPE), np.inf)), "probe_x contains .* NaN or infinite"),
+    (dict(probe_x=np.array(["a", "b"])), "probe_x must hold numbers"),
+    (dict(probe_y=[0, 1, 2]), "probe_y has 3 labels but probe_x has 4"),
+    (dict(alphas=[0.0, 0.5]), "alphas must be numbers in \\(0, 1\\]"),
+    (dict(alphas=[0.5, 1.5]), "alphas must be numbers in \\(0, 1\\]"),
+    (dict(alphas=["a"]), "alphas must be numbers in \\(0, 1\\]"),
+    (dict(alphas=[]), "alphas must hold at least one"),
+    (dict(ig_steps=0), "ig_steps: steps must be a positive int"),
+    (dict(ig_steps=-3), "ig_steps: steps must be a positive int"),
+    (dict(ig_steps="many"), "ig_steps: steps must be a positive int or 'auto'"),
+    (dict(ig_method="simpson"), "ig_method: method must be one of"),
+    (dict(baseline="grey"), "baseline must be one of"),
+    (dict(baseline=np.zeros((5, 5))), "baseline array of shape \\(5, 5\\) does not broadcast"),
+    (dict(freq=0), "freq must be a positive int"),
+    (dict(probe_masks=np.zeros((4, 3, 3))), "probe_masks must have shape"),
+    (dict(target="label"), "target must be None, 'predicted'"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "match"), CONSTRUCTION_ERRORS)
+def test_attributions_checks_its_arguments_at_construction(kwargs, match, tmp_path):
+    arguments = {"probe_x": _x(), **kwargs}
+    with pytest.raises(ValueError, match=match):
+        Attributions(tmp_path, **arguments)
+
+
+def test_other_callbacks_check_their_arguments(tmp_path):
+    with pytest.raises(ValueError, match="freq must be a positive int"):
+        WeightHistograms(tmp_path, freq=-1)
+    with pytest.raises(ValueError, match="max_channels must be a positive int"):
+        ActivationSummaries(tmp_path, _x(), max_channels=0)
+    with pytest.raises(ValueError, match="layers must be None or a list"):
+        ActivationSummaries(tmp_path, _x(), layers="conv")
+    with pytest.raises(ValueError, match="probe_x is empty"):
+        ActivationSummaries(tmp_path, np.zeros((0, *SHAPE)))
+
+
+def test_probe_shape_must_match_the_model(model, tmp_path):
+    _fit_fails(model, Attributions(tmp_path, _x(shape=(9, 9, 3))), "probe_x has examples of shape")
+    _fit_fails(
+        model, ActivationSummaries(tmp_path, _x(shape=(8, 8))), "probe_x has examples of shape"
+    )
+
+
+def test_labels_outside_the_model_classes(model, tmp_path):
+    _fit_fails(
+        model, Attributions(tmp_path, _x(), [0, 1, 2, 3]), "probe_y holds class ids from 0 to 3"
+    )
+    _fit_fails(
+        model, Attributions(tmp_path, _x(), [-1, 0, 0, 0]), "probe_y holds class ids from -1"
+    )
+    _fit_fails(model, Attributions(tmp_path, _x(), target=7), "target: target classes must lie in")
+    _fit_fails(
+        model, Attributions(tmp_path, _x(), class_names=["a", "b"]), "class_names has 2 names"
+    )
+
+
+def test_unknown_layer_names(model, tmp_path):
+    _fit_fails(
+        model, ActivationSummaries(tmp_path, _x(), layers=["nope"]), "layers names \\['nope'\\]"
+    )
+
+
+def test_several_inputs_or_outputs_are_not_supported_yet(tmp_path):
+    a, b = keras.Input(SHAPE), keras.Input(SHAPE)
+    merged = keras.layers.Flatten()(keras.layers.Add()([a, b]))
+    two_in = keras.Model([a, b], keras.layers.Dense(3)(merged))
+    two_in.compile(optimizer="sgd", loss="mse")
+    callback = Attributions(tmp_path, _x())
+    callback.set_model(two_in)
+    with pytest.raises(ValueError, match=r"2 inputs.*not supported yet"):
+        callback.on_train_begin()
+    c = keras.Input(SHAPE)
+    flat = keras.layers.Flatten()(c)
+    two_out = keras.Model(c, [keras.layers.Dense(3)(flat), keras.layers.Dense(2)(flat)])
+    callback = Attributions(tmp_path, _x())
+    callback.set_model(two_out)
+    with pytest.raises(ValueError, match=r"2 outputs.*not supported yet"):
+        callback.on_train_begin()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_log_dir_as_user(model, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    _fit_fails(model, WeightHistograms(locked), "log_dir .* cannot be written")
+
+
+def test_unwritable_log_dir(model, tmp_path):
+    # A regular file where the directory should be: unwritable even for root.
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    _fit_fails(model, WeightHistograms(blocker / "logs"), "log_dir .* cannot be written")
+    _fit_fails(model, Attributions(blocker, _x()), "log_dir .* cannot be written")
+
+
+def test_errors_leave_the_log_dir_empty_of_summaries(model, tmp_path):
+    _fit_fails(model, Attributions(tmp_path, _x(), [0, 1, 2, 5]), "probe_y")
+    assert not list(tmp_path.rglob("events.out.tfevents*"))
+
+
+def test_dataset_probe_errors_surface_in_on_train_begin(model, tmp_path):
+    empty = tf.data.Dataset.from_tensor_slices(np.zeros((0, *SHAPE), np.float32))
+    _fit_fails(model, Attributions(tmp_path, empty), "probe_x: the dataset is empty")
