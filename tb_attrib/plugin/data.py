@@ -15,13 +15,17 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import dataclasses
+import logging
 import threading
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Hashable, Iterable, Sequence
 
 from tensorboard import errors
 from tensorboard.data import provider
 
 from tb_attrib.summary import metadata
+
+logger = logging.getLogger(__name__)
 
 READ_ALL = 1_000_000_000
 """``downsample`` passed to ``read_blob_sequences``: serve every step TensorBoard kept.
@@ -31,10 +35,22 @@ by :class:`tb_attrib.plugin.loader.AttributionsLoader`); sampling again here wou
 epochs the user asked TensorBoard to keep.
 """
 
-DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
-"""Budget of the in-memory cache of blobs already read (least recently used evicted first)."""
+DEFAULT_CACHE_BYTES = 256 * 1024 * 1024
+"""Budget of the in-memory cache of blobs already read (least recently used evicted first).
+
+Enough for every record of a 32x32 probe of 16 examples over 1000 epochs, or for two
+examples of a 224x224 probe across 200 epochs (110 MB each).
+"""
+
+DEFAULT_INDEX_TTL = 1.0
+"""Seconds a run's listing and step lists are reused (see :class:`SeriesReader`)."""
+
+_MAX_SNAPSHOTS = 256
 
 DEFAULT_READ_THREADS = 8
+
+PREFETCH_THREADS = 4
+"""Concurrent reads of one background prefetch (see :meth:`SeriesReader.prefetch`)."""
 """Concurrent ``read_blob`` calls; each is a round trip to the data server on the default path."""
 
 
@@ -140,10 +156,53 @@ class Series:
         return max((len(v) - 1 for v in self.steps.values()), default=0)
 
 
+@dataclasses.dataclass
+class RunData:
+    """One run's tb_attrib series: the listing, and the step data of each readable series."""
+
+    index: RunIndex
+    series: dict[str, Series]
+
+    @property
+    def run(self) -> str:
+        return self.index.run
+
+    def get(self, kind: str, tag: str | None = None) -> Series | None:
+        """The series of ``kind`` named ``tag`` (or the preferred one), None if there is none.
+
+        Raises:
+          NotFoundError: ``tag`` is given but is not a readable series of that kind.
+        """
+        info = self.index.choose(kind, tag)
+        if info is None:
+            return None
+        series = self.series.get(info.tag)
+        if series is None and tag is not None:
+            raise errors.NotFoundError(f"run {self.run!r} has no data in series {tag!r}")
+        return series
+
+    def feature_layers(self) -> dict[str, Series]:
+        """Feature-map series by layer name (see :meth:`RunIndex.feature_layers`)."""
+        return {
+            layer: self.series[info.tag]
+            for layer, info in self.index.feature_layers().items()
+            if info.tag in self.series
+        }
+
+
 class SeriesReader:
     """Lists and reads tb_attrib series of one data provider.
 
     Thread-safe: the plugin shares one instance across TensorBoard's request threads.
+
+    Two caches keep the number of provider calls per request small. On the default loading
+    path every provider call is a gRPC round trip to the Rust data server, and on this
+    platform each costs about 40 ms whatever its size:
+
+    - the listing and step lists of a run (two calls, made concurrently) are reused for
+      ``index_ttl`` seconds. TensorBoard itself reloads event files only every
+      ``--reload_interval`` (5 s by default), so a short TTL adds little staleness;
+    - blobs already read are kept in a byte-budgeted LRU keyed by blob key and wall time.
     """
 
     def __init__(
@@ -152,86 +211,91 @@ class SeriesReader:
         *,
         cache_bytes: int = DEFAULT_CACHE_BYTES,
         read_threads: int = DEFAULT_READ_THREADS,
+        index_ttl: float = DEFAULT_INDEX_TTL,
     ) -> None:
         self._provider = data_provider
         self._cache = _BlobCache(cache_bytes)
         self._read_threads = read_threads
+        self._index_ttl = index_ttl
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
+        self._prefetch_executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._prefetching: set[Hashable] = set()
+        self._snapshots: collections.OrderedDict[
+            tuple[str, str | None], tuple[float, dict[str, RunData]]
+        ] = collections.OrderedDict()
+        self._inflight: dict[tuple[str, str | None], concurrent.futures.Future] = {}
+        self._snapshots_lock = threading.Lock()
 
-    def list_runs(self, ctx: object, experiment_id: str, run: str | None = None) -> dict:
-        """Returns ``{run: RunIndex}`` for every run holding tb_attrib series.
+    def runs(self, ctx: object, experiment_id: str, run: str | None = None) -> dict[str, RunData]:
+        """Returns ``{run: RunData}`` for every run (or just ``run``) holding tb_attrib series.
 
         Series whose metadata cannot be parsed, or that a newer tb_attrib wrote, are left
         out of ``RunIndex.tags`` and described in ``RunIndex.warnings`` instead.
         """
-        rtf = provider.RunTagFilter(runs=[run]) if run is not None else None
-        listing = self._provider.list_blob_sequences(
-            ctx,
-            experiment_id=experiment_id,
-            plugin_name=metadata.PLUGIN_NAME,
-            run_tag_filter=rtf,
-        )
-        result = {}
-        for run_name, tags in listing.items():
-            index = RunIndex(run=run_name, tags={}, warnings=[])
-            for tag in sorted(tags):
-                series = tags[tag]
-                try:
-                    meta = metadata.parse_plugin_content(series.plugin_content)
-                except metadata.MetadataError as e:
-                    index.warnings.append(f"{tag}: unreadable metadata ({e})")
-                    continue
-                if meta.version > metadata.FORMAT_VERSION:
-                    index.warnings.append(
-                        f"{tag}: written by a newer tb_attrib (format version {meta.version})"
-                    )
-                    continue
-                if not meta.readable:
-                    index.warnings.append(f"{tag}: unknown series kind {meta.kind!r}")
-                    continue
-                index.tags[tag] = TagInfo(tag, meta.kind, meta, int(series.max_length))
-            result[run_name] = index
+        key = (experiment_id, run)
+        with self._snapshots_lock:
+            cached = self._snapshots.get(key)
+            if cached is not None and time.monotonic() - cached[0] < self._index_ttl:
+                return cached[1]
+            future = self._inflight.get(key)
+            owner = future is None
+            if owner:  # one fetch per key at a time; concurrent requests share its result
+                future = self._inflight[key] = concurrent.futures.Future()
+        if not owner:
+            return future.result()
+        fetched_at = time.monotonic()
+        try:
+            result = self._fetch_runs(ctx, experiment_id, run)
+        except BaseException as e:
+            future.set_exception(e)
+            raise
+        finally:
+            with self._snapshots_lock:
+                del self._inflight[key]
+        future.set_result(result)
+        if self._index_ttl > 0 and result:  # unknown runs are not remembered
+            with self._snapshots_lock:
+                self._snapshots[key] = (fetched_at, result)
+                self._snapshots.move_to_end(key)
+                while len(self._snapshots) > _MAX_SNAPSHOTS:
+                    self._snapshots.popitem(last=False)
         return result
 
-    def run_index(self, ctx: object, experiment_id: str, run: str) -> RunIndex:
-        """The :class:`RunIndex` of one run.
+    def run(self, ctx: object, experiment_id: str, run: str) -> RunData:
+        """The :class:`RunData` of one run.
 
         Raises:
           NotFoundError: The run does not exist or holds no tb_attrib series.
         """
-        index = self.list_runs(ctx, experiment_id, run).get(run)
-        if index is None:
+        data = self.runs(ctx, experiment_id, run).get(run)
+        if data is None:
             raise errors.NotFoundError(f"no tb_attrib data for run {run!r}")
-        return index
+        return data
 
-    def read_series(
-        self, ctx: object, experiment_id: str, wanted: Iterable[tuple[str, TagInfo]]
-    ) -> dict[tuple[str, str], Series]:
-        """Reads the step lists of the given ``(run, TagInfo)`` series in one provider call.
-
-        Returns ``{(run, tag): Series}``; a series that vanished since it was listed is
-        absent from the result.
-        """
-        wanted = {(run, info.tag): info for run, info in wanted}
-        if not wanted:
-            return {}
-        rtf = provider.RunTagFilter(
-            runs=sorted({run for run, _ in wanted}), tags=sorted({tag for _, tag in wanted})
-        )
-        data = self._provider.read_blob_sequences(
+    def _fetch_runs(self, ctx: object, experiment_id: str, run: str | None) -> dict[str, RunData]:
+        rtf = provider.RunTagFilter(runs=[run]) if run is not None else None
+        common = {"experiment_id": experiment_id, "plugin_name": metadata.PLUGIN_NAME}
+        pool = self._pool()
+        listed = pool.submit(self._provider.list_blob_sequences, ctx, run_tag_filter=rtf, **common)
+        read = pool.submit(
+            self._provider.read_blob_sequences,
             ctx,
-            experiment_id=experiment_id,
-            plugin_name=metadata.PLUGIN_NAME,
             downsample=READ_ALL,
             run_tag_filter=rtf,
+            **common,
         )
+        listing, data = listed.result(), read.result()
         result = {}
-        for run, tags in data.items():
-            for tag, datums in tags.items():
-                info = wanted.get((run, tag))
-                if info is not None:
-                    result[(run, tag)] = _newest_per_step(info, datums)
+        for run_name, tags in listing.items():
+            index = _index_run(run_name, tags)
+            run_data = data.get(run_name, {})
+            series = {
+                tag: _newest_per_step(info, run_data[tag])
+                for tag, info in index.tags.items()
+                if tag in run_data
+            }
+            result[run_name] = RunData(index, series)
         return result
 
     def read_blobs(self, ctx: object, refs: Sequence[BlobRef | None]) -> list[bytes | None]:
@@ -262,6 +326,52 @@ class SeriesReader:
                 out[i] = data
         return out
 
+    @property
+    def cache_bytes(self) -> int:
+        """Budget of the blob cache."""
+        return self._cache.budget
+
+    def prefetch(self, ctx: object, refs: Sequence[BlobRef | None], key: Hashable) -> bool:
+        """Reads ``refs`` into the cache in the background, unless a job for ``key`` runs.
+
+        For the records a client will likely ask for next (the other examples of the run it
+        is looking at): on the default loading path a cold read of one example across 200
+        epochs is 400 gRPC calls. Uses its own small pool, so requests are never queued
+        behind a prefetch. Returns whether a job was started.
+        """
+        with self._executor_lock:
+            if key in self._prefetching:
+                return False
+            self._prefetching.add(key)
+            if self._prefetch_executor is None:
+                self._prefetch_executor = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=PREFETCH_THREADS, thread_name_prefix="tb_attrib_prefetch"
+                )
+            executor = self._prefetch_executor
+
+        def job() -> None:
+            try:
+                todo = [r for r in dict.fromkeys(refs) if r is not None and not self._cache.has(r)]
+                # Several reads at a time: one call at a time stalls ~40 ms per call on the
+                # Rust data server's gRPC channel.
+                chunk = max(1, len(todo) // PREFETCH_THREADS + 1)
+                parts = [todo[i : i + chunk] for i in range(0, len(todo), chunk)]
+                for future in [executor.submit(self._read_all, ctx, part) for part in parts]:
+                    future.result()
+            except Exception:
+                logger.debug("tb_attrib prefetch failed", exc_info=True)
+            finally:
+                with self._executor_lock:
+                    self._prefetching.discard(key)
+
+        threading.Thread(target=job, name="tb_attrib_prefetch_job", daemon=True).start()
+        return True
+
+    def _read_all(self, ctx: object, refs: Sequence[BlobRef]) -> None:
+        for ref in refs:
+            if not self._cache.has(ref):
+                self._read_one(ctx, ref)
+
     def _read_one(self, ctx: object, ref: BlobRef) -> bytes | None:
         try:
             data = self._provider.read_blob(ctx, blob_key=ref.key)
@@ -278,6 +388,28 @@ class SeriesReader:
                     max_workers=self._read_threads, thread_name_prefix="tb_attrib_read"
                 )
             return self._executor
+
+
+def _index_run(run: str, tags: dict) -> RunIndex:
+    """Sorts one run's listed series into readable ones and warnings."""
+    index = RunIndex(run=run, tags={}, warnings=[])
+    for tag in sorted(tags):
+        series = tags[tag]
+        try:
+            meta = metadata.parse_plugin_content(series.plugin_content)
+        except metadata.MetadataError as e:
+            index.warnings.append(f"{tag}: unreadable metadata ({e})")
+            continue
+        if meta.version > metadata.FORMAT_VERSION:
+            index.warnings.append(
+                f"{tag}: written by a newer tb_attrib (format version {meta.version})"
+            )
+            continue
+        if not meta.readable:
+            index.warnings.append(f"{tag}: unknown series kind {meta.kind!r}")
+            continue
+        index.tags[tag] = TagInfo(tag, meta.kind, meta, int(series.max_length))
+    return index
 
 
 def _newest_per_step(info: TagInfo, datums: Iterable[provider.BlobSequenceDatum]) -> Series:
@@ -297,7 +429,7 @@ class _BlobCache:
     """A byte-budgeted LRU of blobs; blobs are immutable per (blob key, wall time)."""
 
     def __init__(self, budget: int) -> None:
-        self._budget = budget
+        self.budget = budget
         self._size = 0
         self._entries: collections.OrderedDict[BlobRef, bytes] = collections.OrderedDict()
         self._lock = threading.Lock()
@@ -309,14 +441,18 @@ class _BlobCache:
                 self._entries.move_to_end(ref)
             return data
 
+    def has(self, ref: BlobRef) -> bool:
+        with self._lock:
+            return ref in self._entries
+
     def put(self, ref: BlobRef, data: bytes) -> None:
-        if len(data) > self._budget // 8:
+        if len(data) > self.budget // 8:
             return  # one huge blob must not flush everything else
         with self._lock:
             if ref in self._entries:
                 return
             self._entries[ref] = data
             self._size += len(data)
-            while self._size > self._budget:
+            while self._size > self.budget:
                 _, evicted = self._entries.popitem(last=False)
                 self._size -= len(evicted)

@@ -16,10 +16,7 @@ def describe_runs(
     reader: data.SeriesReader, ctx: object, experiment_id: str
 ) -> list[dict[str, object]]:
     """Returns one ``RUN`` dict per run holding tb_attrib series, sorted by run name."""
-    indexes = reader.list_runs(ctx, experiment_id)
-    wanted = [(run, info) for run, index in indexes.items() for info in index.tags.values()]
-    series = reader.read_series(ctx, experiment_id, wanted)
-    plans = [_Plan(index, series) for _, index in sorted(indexes.items())]
+    plans = [_Plan(run_data) for _, run_data in sorted(reader.runs(ctx, experiment_id).items())]
     blobs = reader.read_blobs(ctx, [ref for plan in plans for ref in plan.refs])
     out = []
     start = 0
@@ -32,22 +29,12 @@ def describe_runs(
 class _Plan:
     """Which records describe one run, and how to turn them into its ``RUN`` dict."""
 
-    def __init__(self, index: data.RunIndex, series: dict) -> None:
-        self.index = index
-        run = index.run
-
-        def pick(kind: str) -> data.Series | None:
-            info = index.choose(kind)
-            return series.get((run, info.tag)) if info is not None else None
-
-        self.probe = pick(metadata.KIND_PROBE)
-        self.sweep = pick(metadata.KIND_INTERIOR_GRADIENTS)
-        self.ig = pick(metadata.KIND_INTEGRATED_GRADIENTS)
-        self.layers = {
-            layer: series[(run, info.tag)]
-            for layer, info in sorted(index.feature_layers().items())
-            if (run, info.tag) in series
-        }
+    def __init__(self, run_data: data.RunData) -> None:
+        self.index = run_data.index
+        self.probe = run_data.get(metadata.KIND_PROBE)
+        self.sweep = run_data.get(metadata.KIND_INTERIOR_GRADIENTS)
+        self.ig = run_data.get(metadata.KIND_INTEGRATED_GRADIENTS)
+        self.layers = dict(sorted(run_data.feature_layers().items()))
         probe_step = self.probe.newest_step() if self.probe else None
         self.refs = [
             self.probe.ref(probe_step, 0) if self.probe else None,
@@ -97,7 +84,7 @@ class _Plan:
                 {"layer": layer, "tag": series.info.tag, "epochs": sorted(series.steps)}
                 for layer, series in self.layers.items()
             ],
-            "warnings": warnings,
+            "warnings": list(dict.fromkeys(warnings)),
         }
 
 
