@@ -322,3 +322,55 @@ def test_static_traversal_over_raw_http(server: tuple[str, str], raw_path: str) 
         connection.close()
     assert response.status in (400, 404)
     assert b"root:" not in body and b"setup(" not in body and b"import" not in body
+
+
+def test_every_route_answers_for_the_demo_logs(demo_logdir: Path) -> None:
+    """The real demo's logs, on the default loading path: every route, every run."""
+    written = {
+        path.parent: logs.written_records(path.parent)
+        for path in sorted(demo_logdir.rglob("*tfevents*"))
+    }
+    written = {
+        str(run_dir.relative_to(demo_logdir)): series
+        for run_dir, series in written.items()
+        if series
+    }
+    assert written, "the demo wrote no tb_attrib series"
+    with tensorboard_process(demo_logdir) as base:
+
+        def loaded() -> dict[str, dict] | None:
+            runs = _runs(base)
+            ready = set(written) <= set(runs) and all(
+                set(runs[name]["epochs"])
+                == {e for tag, steps in series.items() if "gradients" in tag for e in steps}
+                for name, series in written.items()
+            )
+            return runs if ready else None
+
+        runs = wait_until(loaded, timeout=120, what="TensorBoard to load the demo logs")
+        for name, series in written.items():
+            run = runs[name]
+            assert run["warnings"] == []
+            probe = series[run["probe_tag"]]
+            assert _bundle(_get(base, "probe", run=name)) == probe[max(probe)]
+            sweep, ig = series[run["sweep_tag"]], series[run["ig_tag"]]
+            epochs = run["epochs"]
+
+            def element(steps: dict, epoch: int, i: int) -> bytes | None:
+                return steps[epoch][i] if epoch in steps else None
+
+            gallery = _bundle(_get(base, "gallery", run=name))
+            assert gallery[1:] == [
+                r for e in epochs for r in (element(sweep, e, 0), element(ig, e, 0))
+            ]
+            for i in range(1, 1 + run["num_examples"]):
+                records = _bundle(_get(base, "example", run=name, index=i - 1))
+                expected = [r for e in epochs for r in (element(sweep, e, i), element(ig, e, i))]
+                assert records[1:] == expected
+            assert run["feature_maps"], "the demo writes feature maps"
+            for layer in run["feature_maps"]:
+                maps = series[layer["tag"]]
+                records = _bundle(
+                    _get(base, "feature_maps", run=name, layer=layer["layer"], index=0)
+                )
+                assert records[1:] == [maps[e][1] for e in layer["epochs"]]

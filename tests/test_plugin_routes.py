@@ -34,6 +34,7 @@ def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
                    ig_every=0)  # fmt: skip
     logs.write_run(root / "restart", range(4), label="first-")
     logs.write_run(root / "restart", range(2, 5), label="second-", probe=False)
+    logs.write_run(root / "noprobe", range(2), probe=False, feature_maps=False)
     logs.write_run(root / "future", range(2))
     logs.write_future_series(root / "future", "tb_attrib/new_sweep")
     logs.write_future_series(root / "future_only", "tb_attrib/newer", version=7)
@@ -117,7 +118,7 @@ def test_runs_describes_a_full_run(client: werkzeug_test.Client) -> None:
 
 def test_runs_lists_exactly_the_runs_with_tb_attrib_data(client: werkzeug_test.Client) -> None:
     assert set(runs_by_name(client)) == {
-        "main", HTML_RUN, "bare", "restart", "future", "future_only"
+        "main", HTML_RUN, "bare", "noprobe", "restart", "future", "future_only"
     }  # fmt: skip
 
 
@@ -128,6 +129,16 @@ def test_unlabelled_run_without_ig_or_feature_maps(client: werkzeug_test.Client)
     assert run["ig_tag"] is None and run["ig"] is None
     assert run["feature_maps"] == []
     assert run["epochs"] == [0, 1]
+
+
+def test_run_without_a_probe(client: werkzeug_test.Client) -> None:
+    run = runs_by_name(client)["noprobe"]
+    assert run["probe_tag"] is None and run["image_shape"] is None
+    assert run["input_shape"] is None and run["labels"] is None and run["has_masks"] is False
+    assert run["num_examples"] == 3  # from the sweep's digest
+    assert run["epochs"] == [0, 1] and run["sweep_tag"] == logs.SWEEP_TAG
+    assert get(client, "probe", run="noprobe").status_code == 404
+    assert len(bundle(get(client, "example", run="noprobe", index=2))) == 1 + 2 * 2
 
 
 def test_html_in_names_comes_back_as_unaltered_json_data(client: werkzeug_test.Client) -> None:

@@ -61,7 +61,7 @@ class _Plan:
         return {
             "run": self.index.run,
             "probe_tag": self.probe.info.tag if self.probe else None,
-            "num_examples": _int_or_none(probe_fields.get("num_examples")),
+            "num_examples": _num_examples(probe_digest, sweep_digest, ig_digest),
             "input_shape": probe_fields.get("input_shape"),
             "image_shape": list(image.shape) if image is not None else None,
             "class_names": probe_fields.get("class_names"),
@@ -105,6 +105,16 @@ def _decode(
         warnings.append(f"{series.info.tag}: unreadable record ({e})")
         return None
     return record
+
+
+def _num_examples(*digests: codec.Record | None) -> int | None:
+    """From the probe digest, else (a run without a readable probe) the sweep or IG digest."""
+    for digest in digests:
+        if digest is not None:
+            count = _int_or_none(digest.fields.get("num_examples"))
+            if count is not None:
+                return count
+    return None
 
 
 def _int_or_none(value: object) -> int | None:
