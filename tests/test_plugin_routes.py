@@ -15,7 +15,7 @@ import plugin_logs as logs
 import pytest
 from werkzeug import test as werkzeug_test
 
-from tb_attrib.plugin import data, static
+from tb_attrib.plugin import static
 from tb_attrib.summary import codec
 
 HTML_RUN = "<script>alert(1)</script>"
@@ -234,23 +234,6 @@ def test_restarted_run_serves_each_step_once(client: werkzeug_test.Client) -> No
         sweep_fields, ig_fields = codec.decode_record(sweep).fields, codec.decode_record(ig).fields
         assert sweep_fields["baseline"] == ig_fields["baseline"]
         assert sweep_fields["baseline"] in (f"first-e{epoch}", f"second-e{epoch}")
-
-
-def test_newest_write_of_a_step_wins_when_a_provider_returns_both() -> None:
-    from tensorboard.data import provider
-
-    def datum(step: int, wall_time: float, key: str) -> provider.BlobSequenceDatum:
-        refs = (provider.BlobReference(key + "/0"), provider.BlobReference(key + "/1"))
-        return provider.BlobSequenceDatum(step=step, wall_time=wall_time, values=refs)
-
-    info = data.TagInfo("t", "interior_gradients", None, 2)
-    series = data._newest_per_step(
-        info, [datum(1, 10.0, "a"), datum(2, 11.0, "b"), datum(2, 20.0, "c"), datum(2, 15.0, "d")]
-    )
-    assert sorted(series.steps) == [1, 2]
-    assert series.ref(2, 1) == data.BlobRef("c/1", 20.0)
-    assert series.ref(2, 2) is None and series.ref(3, 0) is None
-    assert series.newest_step() == 2
 
 
 BAD_REQUESTS = [

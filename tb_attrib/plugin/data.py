@@ -16,6 +16,7 @@ import collections
 import concurrent.futures
 import dataclasses
 import logging
+import math
 import threading
 import time
 from collections.abc import Hashable, Iterable, Sequence
@@ -43,7 +44,10 @@ examples of a 224x224 probe across 200 epochs (110 MB each).
 """
 
 DEFAULT_INDEX_TTL = 1.0
-"""Seconds a run's listing and step lists are reused (see :class:`SeriesReader`)."""
+"""Seconds a run's listing and step lists are reused as they are (see :class:`SeriesReader`)."""
+
+DEFAULT_INDEX_MAX_AGE = 10.0
+"""Up to this age a listing is still served, while a fresh one is fetched in the background."""
 
 _MAX_SNAPSHOTS = 256
 
@@ -200,8 +204,11 @@ class SeriesReader:
     platform each costs about 40 ms whatever its size:
 
     - the listing and step lists of a run (two calls, made concurrently) are reused for
-      ``index_ttl`` seconds. TensorBoard itself reloads event files only every
-      ``--reload_interval`` (5 s by default), so a short TTL adds little staleness;
+      ``index_ttl`` seconds; up to ``index_max_age`` seconds one is still served while a
+      fresh one is fetched in the background, so a client clicking through examples never
+      waits for it. TensorBoard itself reloads event files only every ``--reload_interval``
+      (5 s by default); answers trail those reloads by at most ``index_ttl`` seconds or
+      one request;
     - blobs already read are kept in a byte-budgeted LRU keyed by blob key and wall time.
     """
 
@@ -212,11 +219,13 @@ class SeriesReader:
         cache_bytes: int = DEFAULT_CACHE_BYTES,
         read_threads: int = DEFAULT_READ_THREADS,
         index_ttl: float = DEFAULT_INDEX_TTL,
+        index_max_age: float = DEFAULT_INDEX_MAX_AGE,
     ) -> None:
         self._provider = data_provider
         self._cache = _BlobCache(cache_bytes)
         self._read_threads = read_threads
         self._index_ttl = index_ttl
+        self._index_max_age = max(index_ttl, index_max_age)
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
         self._prefetch_executor: concurrent.futures.ThreadPoolExecutor | None = None
@@ -236,7 +245,19 @@ class SeriesReader:
         key = (experiment_id, run)
         with self._snapshots_lock:
             cached = self._snapshots.get(key)
-            if cached is not None and time.monotonic() - cached[0] < self._index_ttl:
+            age = time.monotonic() - cached[0] if cached is not None else math.inf
+            if age < self._index_ttl:
+                return cached[1]
+            if age < self._index_max_age:
+                # Serve this answer and refresh for the next one (stale-while-revalidate).
+                if key not in self._inflight:
+                    self._inflight[key] = concurrent.futures.Future()
+                    threading.Thread(
+                        target=self._refresh,
+                        args=(ctx, experiment_id, run, True),
+                        name="tb_attrib_index_refresh",
+                        daemon=True,
+                    ).start()
                 return cached[1]
             future = self._inflight.get(key)
             owner = future is None
@@ -244,22 +265,33 @@ class SeriesReader:
                 future = self._inflight[key] = concurrent.futures.Future()
         if not owner:
             return future.result()
+        return self._refresh(ctx, experiment_id, run)
+
+    def _refresh(
+        self, ctx: object, experiment_id: str, run: str | None, background: bool = False
+    ) -> dict[str, RunData]:
+        """Fetches and caches one snapshot, completing the in-flight future of its key."""
+        key = (experiment_id, run)
+        future = self._inflight[key]
         fetched_at = time.monotonic()
         try:
             result = self._fetch_runs(ctx, experiment_id, run)
         except BaseException as e:
-            future.set_exception(e)
-            raise
-        finally:
             with self._snapshots_lock:
                 del self._inflight[key]
-        future.set_result(result)
-        if self._index_ttl > 0 and result:  # unknown runs are not remembered
-            with self._snapshots_lock:
+            future.set_exception(e)
+            if background:  # the next request retries, in the foreground once too old
+                logger.debug("tb_attrib index refresh failed", exc_info=True)
+                return {}
+            raise
+        with self._snapshots_lock:
+            del self._inflight[key]
+            if self._index_ttl > 0 and result:  # unknown runs are not remembered
                 self._snapshots[key] = (fetched_at, result)
                 self._snapshots.move_to_end(key)
                 while len(self._snapshots) > _MAX_SNAPSHOTS:
                     self._snapshots.popitem(last=False)
+        future.set_result(result)
         return result
 
     def run(self, ctx: object, experiment_id: str, run: str) -> RunData:
