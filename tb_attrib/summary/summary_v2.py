@@ -244,9 +244,7 @@ def feature_maps(
                 {"maps": codes[i], "scales": scales[i], "channels": kept},
             )
         )
-    return _write(
-        name, metadata.KIND_FEATURE_MAPS, records, step, description, layer=str(layer)
-    )
+    return _write(name, metadata.KIND_FEATURE_MAPS, records, step, description, layer=str(layer))
 
 
 def _display_maps(values: np.ndarray, leading: int) -> np.ndarray:
