@@ -16,14 +16,16 @@ runs, then serves it with the real ``tensorboard`` CLI:
   tensor ``tf.summary.image`` writes (``[width, height, png, ...]`` with the images
   plugin's metadata): encoding 200 x 16 noise PNGs again would take most of the run.
 
-Measured, side by side, from the same TensorBoard process:
+Measured, side by side, from the same TensorBoard process (milliseconds to the last byte;
+the body is read in pieces and dropped, on both sides alike):
 
-- ``example``: ``/data/plugin/tb_attrib/example?run=attrib&index=i`` (every epoch, one
-  request). *cold*: each example once, first request after start; *warm*: example 0 again.
-- ``gallery``: ``/data/plugin/tb_attrib/gallery?run=attrib``, repeated.
-- ``images``: what TensorBoard's images dashboard does for one sample: ``images?sample=i``
-  then every ``individualImage``, 6 at a time like a browser (cold = each sample once, warm
-  = sample 0 again; the images plugin has no cache, so both are cold for it).
+- tb_attrib ``example`` (``/data/plugin/tb_attrib/example?run=attrib&index=i``: every epoch
+  in one request). *first*: example 0, nothing cached; *other examples*: 1 to 15, one per
+  ``--pause`` seconds, as a user clicking through (the plugin prefetches the rest of a run
+  that fits half its cache); *same again*: example 0 repeated.
+- the images plugin for one sample, as its dashboard fetches it: ``images?sample=i`` then
+  every ``individualImage``, 6 at a time like a browser; same phases (it has no cache).
+- tb_attrib ``gallery`` (every epoch's digests), repeated.
 - resident memory of TensorBoard and its data server child (psutil), after the runs.
 
 Prints a Markdown table; ``docs/benchmarks.md`` ("Serving") records a run of it.

@@ -116,9 +116,10 @@ def test_prefetch_fills_the_cache_once_per_key(provider_factory) -> None:
     reader = data.SeriesReader(provider)
     sweep = reader.run(CTX, "", "main").get(metadata.KIND_INTERIOR_GRADIENTS)
     refs = [sweep.ref(e, i) for e in sorted(sweep.steps) for i in range(4)]
-    assert reader.prefetch(CTX, refs, key="k")
+    assert reader.prefetch(CTX, lambda: iter(refs), key="k")
     wait_until(lambda: provider.calls["read_blob"] == len(refs), timeout=30)
-    wait_until(lambda: reader.prefetch(CTX, refs, key="k"), timeout=10)  # job has finished
+    wait_until(lambda: "k" in reader._prefetched, timeout=10)
+    assert not reader.prefetch(CTX, lambda: iter(refs), key="k")  # done once per key
     reader.read_blobs(CTX, refs)
     assert provider.calls["read_blob"] == len(refs)  # all served from the cache
 

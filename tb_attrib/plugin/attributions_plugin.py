@@ -10,6 +10,8 @@ produce a 500.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from tensorboard import errors, plugin_util
 from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
@@ -123,14 +125,15 @@ class AttributionsPlugin(base_plugin.TBPlugin):
         estimate = sum(len(b) for b in blobs if b is not None) * count
         if count < 2 or estimate > self._reader.cache_bytes // 2:
             return
-        refs = [
-            s.ref(e, 1 + i)
-            for i in range(count)
-            if i != example
-            for e in epochs
-            for s in (sweep, ig)
-            if s is not None
-        ]
+
+        def refs() -> Iterator[data.BlobRef | None]:
+            for i in range(count):
+                if i != example:
+                    for e in epochs:
+                        for s in (sweep, ig):
+                            if s is not None:
+                                yield s.ref(e, 1 + i)
+
         key = (eid, run, sweep and sweep.info.tag, ig and ig.info.tag, len(epochs))
         self._reader.prefetch(ctx, refs, key)
 

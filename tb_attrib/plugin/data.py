@@ -19,7 +19,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 
 from tensorboard import errors
 from tensorboard.data import provider
@@ -229,7 +229,9 @@ class SeriesReader:
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
         self._prefetch_executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._index_executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._prefetching: set[Hashable] = set()
+        self._prefetched: collections.OrderedDict[Hashable, bool] = collections.OrderedDict()
         self._snapshots: collections.OrderedDict[
             tuple[str, str | None], tuple[float, dict[str, RunData]]
         ] = collections.OrderedDict()
@@ -308,16 +310,20 @@ class SeriesReader:
     def _fetch_runs(self, ctx: object, experiment_id: str, run: str | None) -> dict[str, RunData]:
         rtf = provider.RunTagFilter(runs=[run]) if run is not None else None
         common = {"experiment_id": experiment_id, "plugin_name": metadata.PLUGIN_NAME}
-        pool = self._pool()
-        listed = pool.submit(self._provider.list_blob_sequences, ctx, run_tag_filter=rtf, **common)
-        read = pool.submit(
-            self._provider.read_blob_sequences,
-            ctx,
-            downsample=READ_ALL,
-            run_tag_filter=rtf,
-            **common,
+        # The two calls run concurrently; the listing on its own small pool, so that it never
+        # queues behind another request's blob reads.
+        with self._executor_lock:
+            if self._index_executor is None:
+                self._index_executor = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=4, thread_name_prefix="tb_attrib_index"
+                )
+            listed = self._index_executor.submit(
+                self._provider.list_blob_sequences, ctx, run_tag_filter=rtf, **common
+            )
+        data = self._provider.read_blob_sequences(
+            ctx, downsample=READ_ALL, run_tag_filter=rtf, **common
         )
-        listing, data = listed.result(), read.result()
+        listing = listed.result()
         result = {}
         for run_name, tags in listing.items():
             index = _index_run(run_name, tags)
@@ -363,16 +369,19 @@ class SeriesReader:
         """Budget of the blob cache."""
         return self._cache.budget
 
-    def prefetch(self, ctx: object, refs: Sequence[BlobRef | None], key: Hashable) -> bool:
-        """Reads ``refs`` into the cache in the background, unless a job for ``key`` runs.
+    def prefetch(
+        self, ctx: object, refs: Callable[[], Iterable[BlobRef | None]], key: Hashable
+    ) -> bool:
+        """Reads the blobs ``refs()`` lists into the cache, in the background, once per key.
 
         For the records a client will likely ask for next (the other examples of the run it
         is looking at): on the default loading path a cold read of one example across 200
-        epochs is 400 gRPC calls. Uses its own small pool, so requests are never queued
-        behind a prefetch. Returns whether a job was started.
+        epochs is 400 gRPC calls. ``refs`` is called on the background thread, so the
+        request that triggers the prefetch does not pay for listing them. Uses its own small
+        pool, so requests never queue behind a prefetch. Returns whether a job was started.
         """
         with self._executor_lock:
-            if key in self._prefetching:
+            if key in self._prefetching or key in self._prefetched:
                 return False
             self._prefetching.add(key)
             if self._prefetch_executor is None:
@@ -382,19 +391,27 @@ class SeriesReader:
             executor = self._prefetch_executor
 
         def job() -> None:
+            done = False
             try:
-                todo = [r for r in dict.fromkeys(refs) if r is not None and not self._cache.has(r)]
+                todo = [
+                    r for r in dict.fromkeys(refs()) if r is not None and not self._cache.has(r)
+                ]
                 # Several reads at a time: one call at a time stalls ~40 ms per call on the
                 # Rust data server's gRPC channel.
                 chunk = max(1, len(todo) // PREFETCH_THREADS + 1)
                 parts = [todo[i : i + chunk] for i in range(0, len(todo), chunk)]
                 for future in [executor.submit(self._read_all, ctx, part) for part in parts]:
                     future.result()
+                done = True
             except Exception:
                 logger.debug("tb_attrib prefetch failed", exc_info=True)
             finally:
                 with self._executor_lock:
                     self._prefetching.discard(key)
+                    if done:
+                        self._prefetched[key] = True
+                        while len(self._prefetched) > _MAX_SNAPSHOTS:
+                            self._prefetched.popitem(last=False)
 
         threading.Thread(target=job, name="tb_attrib_prefetch_job", daemon=True).start()
         return True
