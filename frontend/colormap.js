@@ -26,7 +26,7 @@ export const PALETTES = Object.freeze({
     positive: '#1f5fd7',
   },
   puor: {
-    label: 'Orange–purple (colour-blind safe)',
+    label: 'Colour-blind safe (orange–purple)',
     diverging: 'puor',
     sequential: 'viridis',
     negative: '#e66101',

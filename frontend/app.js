@@ -1,0 +1,763 @@
+// The Attributions dashboard: state, data loading and the per-frame render.
+//
+// Data flow: `runs` once (and again whenever TensorBoard reloads), then for the selected run
+// the probe and the gallery digests, then for the selected example its sweep + IG of the
+// current epoch (small, for a fast first render) followed by *every* epoch in one request
+// (playback then never waits on the network). Everything drawn for an epoch comes from these
+// caches synchronously in renderFrame(), so playback, the slider and export share one path.
+
+import { ActivationsView } from './activations.js';
+import { RouteError, fetchExample, fetchFeatureMaps, fetchGallery, fetchProbe, fetchRuns } from './api.js';
+import { baselinePixels } from './baseline.js';
+import { SaturationCharts } from './charts.js';
+import { DEFAULT_PALETTE, PALETTES, paletteLuts } from './colormap.js';
+import { CLIPS, Controls, VIEWS } from './controls.js';
+import { el, replaceChildren, setText } from './dom.js';
+import { emptyState } from './emptystate.js';
+import { canvasToBlob, composeView, download, recordGif, recordWebm, safeName, webmType } from './exporter.js';
+import { formatPercent, formatValue } from './format.js';
+import { Gallery } from './gallery.js';
+import { connectHost, readUrlState, watchTheme, writeUrlState } from './host.js';
+import { IgView } from './igview.js';
+import { Legend } from './legend.js';
+import { className, galleryPrediction } from './model.js';
+import { SCALE_MODES, ScaleCache } from './normalize.js';
+import { grayscale } from './pixels.js';
+import { Player, SPEEDS } from './player.js';
+import { SweepView } from './sweep.js';
+import { coerceState } from './urlstate.js';
+
+const STATE_SPEC = {
+  run: { type: 'string', default: null },
+  example: { type: 'int', min: 0, default: 0 },
+  epoch: { type: 'int', min: 0, default: null },
+  view: { type: 'enum', values: Object.keys(VIEWS), default: 'overlay' },
+  scale: { type: 'enum', values: Object.keys(SCALE_MODES), default: 'alphas' },
+  clip: { type: 'enum', values: CLIPS.map(String), default: '99' },
+  palette: { type: 'enum', values: Object.keys(PALETTES), default: DEFAULT_PALETTE },
+  layer: { type: 'string', default: null },
+  speed: { type: 'enum', values: SPEEDS.map(String), default: '5' },
+};
+
+const URL_WRITE_DELAY_MS = 250;
+
+/** Per (run, example): sweep + IG of each loaded epoch, and their scale summaries. */
+class ExampleData {
+  constructor(index) {
+    this.index = index;
+    this.byEpoch = new Map();
+    this.sweepScales = new ScaleCache();
+    this.igScales = new ScaleCache();
+    this.full = false;
+    this.pending = new Map();
+    this.historyCache = null;
+  }
+
+  add(entries) {
+    for (const entry of entries) {
+      this.byEpoch.set(entry.epoch, entry);
+      if (entry.sweep) this.sweepScales.set(entry.epoch, entry.sweep.summaries);
+      if (entry.ig) this.igScales.set(entry.epoch, [entry.ig.summary]);
+    }
+    this.historyCache = null;
+  }
+
+  /** [{epoch, probs, absMean}] of every loaded epoch with a sweep, sorted by epoch. */
+  history() {
+    if (!this.historyCache) {
+      this.historyCache = [...this.byEpoch.values()]
+        .filter((e) => e.sweep)
+        .sort((a, b) => a.epoch - b.epoch)
+        .map(({ epoch, sweep }) => ({
+          epoch,
+          probs: Array.from({ length: sweep.count }, (_, k) => sweep.predictions[k * sweep.numClasses + sweep.target]),
+          absMean: sweep.absMean,
+        }));
+    }
+    return this.historyCache;
+  }
+}
+
+export class Dashboard {
+  constructor(root) {
+    this.root = root;
+    this.state = coerceState({}, STATE_SPEC);
+    this.generation = 0;
+    this.playing = false;
+    this.examples = new Map();
+    this.features = new Map();
+    this.firstRenderDone = false;
+    this.frameCount = 0;
+    this.buildLayout();
+  }
+
+  // ----- layout -------------------------------------------------------------------------
+
+  buildLayout() {
+    this.controls = new Controls({
+      onRun: (run) => this.selectRun(run),
+      onSetting: (key, value) => this.setSetting(key, value),
+      onExport: (kind) => this.exportView(kind),
+    });
+    this.controls.setExportSupport('webm', Boolean(webmType()));
+    this.gallery = new Gallery({ onSelect: (i) => this.selectExample(i) });
+    this.player = new Player({
+      onSeek: (i) => this.seek(i),
+      onStep: (d) => this.step(d),
+      onToggle: () => this.togglePlay(),
+      onSpeed: (s) => this.setSetting('speed', String(s)),
+    });
+    this.sweep = new SweepView();
+    this.ig = new IgView();
+    this.charts = new SaturationCharts();
+    this.activations = new ActivationsView({ onLayer: (layer) => this.selectLayer(layer) });
+    this.sweepLegend = new Legend('Gradient scale');
+    this.igLegend = new Legend('Attribution scale');
+    this.banner = el('div', { class: 'banner', role: 'alert', hidden: true });
+    this.exampleTitle = el('h2', { class: 'example-title', 'data-role': 'example-title' });
+    this.sweepNote = el('p', { class: 'card-sub' });
+    this.igNote = el('p', { class: 'card-sub' });
+
+    const card = (title, role, tools, ...body) =>
+      el('section', { class: 'card', 'data-card': role }, el('header', {}, el('h3', { text: title }), tools), ...body);
+
+    this.sweepCard = card('Interior gradients — the alpha sweep', 'sweep', this.sweepLegend.root, this.sweepNote, this.sweep.root);
+    this.igCard = card('Integrated gradients', 'ig', this.igLegend.root, this.igNote, this.ig.root);
+    this.chartCard = card('Saturation', 'charts', null, this.charts.root);
+    this.activationCard = card('Activations', 'activations', this.activations.header, this.activations.grid, this.activations.message);
+
+    this.sidebar = el(
+      'aside',
+      { class: 'sidebar' },
+      this.controls.root,
+      el('section', { class: 'gallery-section' }, el('h3', { text: 'Probe examples' }), this.gallery.summary, this.gallery.root),
+    );
+    this.main = el(
+      'main',
+      { class: 'main' },
+      el('div', { class: 'topbar' }, this.exampleTitle, this.player.root),
+      this.banner,
+      el('div', { class: 'content' }, this.sweepCard, el('div', { class: 'row' }, this.igCard, this.chartCard), this.activationCard),
+    );
+    this.loading = el('div', { class: 'loading', text: 'Loading attributions…' });
+    replaceChildren(this.root, this.loading);
+
+    new ResizeObserver(() => this.onResize()).observe(this.root);
+    document.addEventListener('keydown', (e) => this.onKey(e));
+  }
+
+  onResize() {
+    if (!this.main.isConnected) return;
+    const width = this.sweep.root.clientWidth;
+    if (width) this.sweep.layout(width);
+    this.renderFrame();
+  }
+
+  onKey(event) {
+    if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey || !this.run) return;
+    const tag = event.target && event.target.tagName;
+    const typing = tag === 'SELECT' || (tag === 'INPUT' && event.target.type !== 'range') || tag === 'TEXTAREA';
+    if (typing) return;
+    if (event.key === 'ArrowLeft' || event.key === 'ArrowRight') {
+      event.preventDefault();
+      this.step(event.key === 'ArrowLeft' ? -1 : 1);
+    } else if (event.key === 'Home' || event.key === 'End') {
+      event.preventDefault();
+      this.seek(event.key === 'Home' ? 0 : this.epochs.length - 1);
+    } else if (event.key === ' ' && tag !== 'BUTTON') {
+      event.preventDefault();
+      this.togglePlay();
+    }
+  }
+
+  // ----- start and runs ------------------------------------------------------------------
+
+  async start() {
+    watchTheme((dark) => {
+      document.documentElement.classList.toggle('dark', dark);
+      this.colors = null;
+      if (this.firstRenderDone) this.renderFrame();
+    });
+    connectHost({ onReload: () => this.reload() });
+    this.state = coerceState(readUrlState(), STATE_SPEC);
+    try {
+      await this.loadRuns();
+    } catch (e) {
+      this.showFatal(e);
+    }
+  }
+
+  async loadRuns() {
+    const answer = await fetchRuns();
+    this.allRuns = Array.isArray(answer.runs) ? answer.runs : [];
+    this.runs = this.allRuns.filter((r) => r.sweep_tag || r.ig_tag);
+    if (!this.runs.length) {
+      replaceChildren(this.root, emptyState(this.allRuns));
+      this.root.dataset.state = 'empty';
+      return;
+    }
+    replaceChildren(this.root, this.sidebar, this.main);
+    const wanted = this.runs.find((r) => r.run === this.state.run) || this.runs[0];
+    this.controls.setRuns(this.runs, wanted.run);
+    this.controls.update(this.state);
+    await this.selectRun(wanted.run, { fromUrl: true });
+  }
+
+  /** TensorBoard reloaded its data: pick up new runs and new epochs without losing place. */
+  async reload() {
+    if (!this.run) {
+      await this.loadRuns().catch((e) => this.showError(e));
+      return;
+    }
+    try {
+      const answer = await fetchRuns();
+      const runs = (answer.runs || []).filter((r) => r.sweep_tag || r.ig_tag);
+      this.allRuns = answer.runs || [];
+      this.runs = runs;
+      this.controls.setRuns(runs, this.run.run);
+      const fresh = runs.find((r) => r.run === this.run.run);
+      if (!fresh) return;
+      const added = fresh.epochs.filter((e) => !this.epochs.includes(e));
+      if (!added.length) return;
+      const atEnd = this.epochIndex === this.epochs.length - 1;
+      this.run = fresh;
+      this.epochs = fresh.epochs;
+      this.player.setEpochs(this.epochs);
+      const generation = this.generation;
+      this.galleryData = await fetchGallery(fresh);
+      if (generation !== this.generation) return;
+      const data = this.exampleData;
+      await Promise.all(added.map((e) => this.loadEpoch(data, e)));
+      if (atEnd && !this.playing) this.epochIndex = this.epochs.length - 1;
+      this.scheduleRender();
+    } catch (e) {
+      this.showError(e);
+    }
+  }
+
+  async selectRun(name, { fromUrl = false } = {}) {
+    const run = this.runs.find((r) => r.run === name);
+    if (!run) return;
+    this.stop();
+    const generation = ++this.generation;
+    this.run = run;
+    this.state.run = run.run;
+    this.epochs = run.epochs || [];
+    const wantedEpoch = fromUrl ? this.state.epoch : null;
+    const index = this.epochs.indexOf(wantedEpoch);
+    this.epochIndex = index >= 0 ? index : this.epochs.length - 1;
+    const count = run.num_examples || 0;
+    if (!fromUrl || this.state.example >= count) this.state.example = 0;
+    const layers = run.feature_maps || [];
+    if (!layers.some((l) => l.layer === this.state.layer)) this.state.layer = layers.length ? layers[0].layer : null;
+    this.examples.clear();
+    this.features.clear();
+    this.player.setEpochs(this.epochs);
+    this.activations.setLayers(layers, this.state.layer);
+    this.activationCard.hidden = !layers.length;
+    this.igCard.hidden = !run.ig_tag;
+    this.hideError();
+    this.root.dataset.state = 'loading';
+    try {
+      const epoch = this.currentEpoch();
+      const [probe, gallery] = await Promise.all([
+        fetchProbe(run),
+        fetchGallery(run),
+        this.loadEpoch(this.exampleFor(this.state.example), epoch),
+        this.loadFeatureEpoch(epoch),
+      ]);
+      if (generation !== this.generation) return;
+      this.probe = probe;
+      this.galleryData = gallery;
+      this.gallery.setProbe(probe);
+      this.prepareExample();
+      this.renderFrame();
+      this.markFirstRender();
+      this.loadAllEpochs();
+    } catch (e) {
+      if (generation === this.generation) this.showError(e);
+    }
+    this.saveUrlSoon();
+  }
+
+  selectExample(index) {
+    if (!this.run || index === this.state.example) return;
+    this.state.example = index;
+    this.prepareExample();
+    const epoch = this.currentEpoch();
+    const data = this.exampleData;
+    if (!data.byEpoch.has(epoch)) this.loadEpoch(data, epoch).then(() => this.scheduleRender());
+    this.loadFeatureEpoch(epoch).then(() => this.scheduleRender());
+    this.renderFrame();
+    this.loadAllEpochs();
+    this.saveUrlSoon();
+  }
+
+  selectLayer(layer) {
+    this.state.layer = layer;
+    this.loadFeatureEpoch(this.currentEpoch()).then(() => this.scheduleRender());
+    this.loadAllFeatures();
+    this.renderFrame();
+    this.saveUrlSoon();
+  }
+
+  /** Everything that depends only on the example, not on the epoch: inputs, grayscale. */
+  prepareExample() {
+    const image = this.probe.images[this.state.example];
+    if (!image) return;
+    this.gray = grayscale(image);
+    const alphas = this.run.alphas || [];
+    const [h, w] = image.shape;
+    const baselineName = (this.run.ig && this.run.ig.baseline) || this.sweepBaselineName() || 'black';
+    this.baseline = baselinePixels(baselineName, image, {
+      displayRange: this.probe.displayRange,
+      probeMax: this.probe.probeMax,
+    });
+    this.sweep.setAlphas(alphas, h, w);
+    this.sweep.layout(this.sweep.root.clientWidth || 900);
+    this.sweep.setInput(image, this.baseline.data);
+    this.ig.setInput(image);
+    const approx = this.baseline.exact ? '' : ` The "${this.baseline.label}" baseline is not stored in the log: scaled inputs are drawn towards gray, approximately.`;
+    setText(this.sweepNote, `Gradient of the target score at baseline + α·(x − baseline); baseline: ${this.baseline.label}.${approx}`);
+    this.sweepCard.hidden = !this.run.sweep_tag;
+  }
+
+  sweepBaselineName() {
+    const entry = this.exampleData && [...this.exampleData.byEpoch.values()].find((e) => e.sweep);
+    return entry ? entry.sweep.baseline : null;
+  }
+
+  // ----- data ----------------------------------------------------------------------------
+
+  get exampleData() {
+    return this.exampleFor(this.state.example);
+  }
+
+  exampleFor(index) {
+    let data = this.examples.get(index);
+    if (!data) {
+      data = new ExampleData(index);
+      this.examples.set(index, data);
+    }
+    return data;
+  }
+
+  featureData() {
+    const key = `${this.state.example}|${this.state.layer}`;
+    let data = this.features.get(key);
+    if (!data) {
+      data = { byEpoch: new Map(), full: false, pending: new Map() };
+      this.features.set(key, data);
+    }
+    return data;
+  }
+
+  currentEpoch() {
+    return this.epochs.length ? this.epochs[this.epochIndex] : null;
+  }
+
+  /** Fetches one epoch of the example (deduplicated); resolves once it is in the cache. */
+  loadEpoch(data, epoch) {
+    if (epoch === null || data.byEpoch.has(epoch) || data.full) return Promise.resolve();
+    if (!data.pending.has(epoch)) {
+      data.pending.set(
+        epoch,
+        fetchExample(this.run, data.index, epoch)
+          .then((entries) => data.add(entries))
+          .catch((e) => this.showError(e))
+          .finally(() => data.pending.delete(epoch)),
+      );
+    }
+    return data.pending.get(epoch);
+  }
+
+  /** One request for every epoch of the selected example: what playback runs on. */
+  loadAllEpochs() {
+    const data = this.exampleData;
+    if (data.full || data.loadingAll || !this.run) return data.loadingAll;
+    const run = this.run;
+    const index = this.state.example;
+    data.progress = 0;
+    data.loadingAll = fetchExample(run, index, null, {
+      onProgress: (p) => {
+        data.progress = p;
+        if (data === this.exampleData) this.updatePlayer();
+      },
+    })
+      .then((entries) => {
+        data.add(entries);
+        data.full = true;
+        if (data === this.exampleData) this.scheduleRender();
+      })
+      .catch((e) => {
+        data.loadingAll = null;
+        this.showError(e);
+      });
+    this.loadAllFeatures();
+    return data.loadingAll;
+  }
+
+  loadFeatureEpoch(epoch) {
+    if (!this.state.layer || epoch === null) return Promise.resolve();
+    const data = this.featureData();
+    const layer = this.run.feature_maps.find((l) => l.layer === this.state.layer);
+    if (data.full || data.byEpoch.has(epoch) || !layer || !layer.epochs.includes(epoch)) return Promise.resolve();
+    if (!data.pending.has(epoch)) {
+      data.pending.set(
+        epoch,
+        fetchFeatureMaps(this.run, this.state.layer, this.state.example, epoch)
+          .then((fm) => fm.byEpoch.forEach((v, k) => data.byEpoch.set(k, v)))
+          .catch((e) => this.showError(e))
+          .finally(() => data.pending.delete(epoch)),
+      );
+    }
+    return data.pending.get(epoch);
+  }
+
+  loadAllFeatures() {
+    if (!this.state.layer) return;
+    const data = this.featureData();
+    if (data.full || data.loadingAll) return;
+    data.loadingAll = fetchFeatureMaps(this.run, this.state.layer, this.state.example, null)
+      .then((fm) => {
+        fm.byEpoch.forEach((v, k) => data.byEpoch.set(k, v));
+        data.full = true;
+        this.scheduleRender();
+      })
+      .catch((e) => {
+        data.loadingAll = null;
+        this.showError(e);
+      });
+  }
+
+  // ----- time ------------------------------------------------------------------------------
+
+  seek(index) {
+    if (!this.epochs.length) return;
+    this.epochIndex = Math.max(0, Math.min(this.epochs.length - 1, index));
+    this.afterEpochChange();
+  }
+
+  step(delta) {
+    if (!this.epochs.length) return;
+    this.stop();
+    this.seek(this.epochIndex + delta);
+  }
+
+  afterEpochChange() {
+    const epoch = this.currentEpoch();
+    const data = this.exampleData;
+    if (!data.byEpoch.has(epoch)) this.loadEpoch(data, epoch).then(() => this.scheduleRender());
+    if (!this.featureData().byEpoch.has(epoch)) this.loadFeatureEpoch(epoch).then(() => this.scheduleRender());
+    this.renderFrame();
+    if (!this.playing) this.saveUrlSoon();
+  }
+
+  togglePlay() {
+    if (this.playing) {
+      this.stop();
+      return;
+    }
+    if (!this.epochs || this.epochs.length < 2) return;
+    this.playing = true;
+    if (this.epochIndex >= this.epochs.length - 1) this.seek(0);
+    this.loadAllEpochs();
+    this.lastAdvance = performance.now();
+    this.updatePlayer();
+    requestAnimationFrame((t) => this.tick(t));
+  }
+
+  stop() {
+    if (!this.playing) return;
+    this.playing = false;
+    this.updatePlayer();
+    this.saveUrlSoon();
+  }
+
+  /** One animation frame of playback: advance when the interval has passed and data is here. */
+  tick(now) {
+    if (!this.playing) return;
+    const interval = 1000 / Number(this.state.speed);
+    // A couple of milliseconds of slack so that 60 epochs/s keeps pace with 60 Hz frames.
+    if (now - this.lastAdvance >= interval - 2) {
+      const next = (this.epochIndex + 1) % this.epochs.length;
+      const epoch = this.epochs[next];
+      const data = this.exampleData;
+      if (data.byEpoch.has(epoch) || data.full) {
+        this.epochIndex = next;
+        this.lastAdvance = now - Math.min(interval, Math.max(0, now - this.lastAdvance - interval));
+        this.renderFrame();
+      } else {
+        this.loadEpoch(data, epoch);
+      }
+    }
+    requestAnimationFrame((t) => this.tick(t));
+  }
+
+  // ----- settings and URL ------------------------------------------------------------------
+
+  setSetting(key, value) {
+    this.state[key] = key === 'clip' ? String(value) : value;
+    this.controls.update(this.stateForControls());
+    this.renderFrame();
+    this.saveUrlSoon();
+  }
+
+  stateForControls() {
+    return { ...this.state, clip: Number(this.state.clip) };
+  }
+
+  saveUrlSoon() {
+    clearTimeout(this.urlTimer);
+    this.urlTimer = setTimeout(() => {
+      const epoch = this.currentEpoch();
+      writeUrlState({
+        run: this.state.run,
+        example: this.state.example,
+        epoch,
+        view: this.state.view,
+        scale: this.state.scale,
+        clip: this.state.clip,
+        palette: this.state.palette,
+        layer: this.state.layer,
+        speed: this.state.speed,
+      });
+    }, URL_WRITE_DELAY_MS);
+  }
+
+  // ----- rendering ---------------------------------------------------------------------------
+
+  scheduleRender() {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    requestAnimationFrame(() => {
+      this.renderQueued = false;
+      this.renderFrame();
+    });
+  }
+
+  themeColors() {
+    if (!this.colors) {
+      const css = getComputedStyle(document.documentElement);
+      const v = (name) => css.getPropertyValue(name).trim();
+      this.colors = {
+        background: v('--tba-card') || '#fff',
+        text: v('--tba-text') || '#212121',
+        muted: v('--tba-muted') || '#616161',
+        grid: v('--tba-border') || '#e0e0e0',
+        current: v('--tba-accent') || '#f57c00',
+        past: v('--tba-text') || '#212121',
+        wrong: v('--tba-wrong') || '#d32f2f',
+      };
+    }
+    return this.colors;
+  }
+
+  /** Draws everything for the current epoch from the caches (synchronous). */
+  renderFrame() {
+    if (!this.run || !this.probe || !this.main.isConnected) return;
+    const start = performance.now();
+    const epoch = this.currentEpoch();
+    const data = this.exampleData;
+    const entry = data.byEpoch.get(epoch);
+    const luts = paletteLuts(this.state.palette);
+    const clip = Number(this.state.clip);
+    const mode = this.state.scale;
+    const classNames = this.probe.classNames;
+    const label = this.probe.labels ? this.probe.labels[this.state.example] : null;
+    const sweep = entry ? entry.sweep : null;
+    const truth = label !== null ? label : sweep ? sweep.target : null;
+    const loading = !entry && !data.full;
+
+    this.renderTitle(epoch, label, classNames);
+    if (this.run.sweep_tag) {
+      const scales = sweep ? data.sweepScales.scales(mode, clip, epoch) : [];
+      if (entry || !loading) {
+        this.sweep.render({
+          sweep,
+          view: this.state.view,
+          luts,
+          scales,
+          perMap: mode === 'map',
+          gray: this.gray,
+          truth: label !== null ? label : null,
+          classNames,
+          missingText: 'No interior gradients at this epoch.',
+        });
+      }
+      this.sweepLegend.update({
+        view: this.state.view,
+        scale: mode === 'map' || !scales.length ? null : scales[0],
+        clip,
+        luts,
+        paletteName: this.state.palette,
+        nan: Boolean(sweep && sweep.summaries.some((s) => s.nonfinite)),
+        perMapText: 'each map scaled on its own (value under each map)',
+      });
+    }
+    if (this.run.ig_tag) {
+      const ig = entry ? entry.ig : null;
+      const igMode = mode === 'epochs' ? 'epochs' : 'map';
+      const igScale = ig ? data.igScales.scales(igMode, clip, epoch)[0] : 0;
+      if (entry || !loading) this.ig.render({ ig, view: this.state.view, luts, scale: igScale, gray: this.gray, classNames });
+      this.igLegend.update({
+        view: this.state.view === 'abs' ? 'abs' : 'signed',
+        scale: ig ? igScale : null,
+        clip,
+        luts,
+        paletteName: this.state.palette,
+        nan: Boolean(ig && ig.summary.nonfinite),
+        perMapText: 'no data at this epoch',
+      });
+      setText(
+        this.igNote,
+        mode === 'epochs'
+          ? 'Scale fixed across every loaded epoch.'
+          : 'Scale of this epoch’s map (choose “Fixed across epochs” to compare epochs).',
+      );
+    }
+    if (this.run.sweep_tag) {
+      const width = Math.max(180, Math.floor((this.chartCard.clientWidth - 34 - 16) / 2));
+      this.charts.render({ alphas: this.run.alphas || [], history: data.history(), epoch, width, colors: this.themeColors() });
+    }
+    if (this.state.layer) {
+      const maps = this.featureData().byEpoch.get(epoch) || null;
+      const layer = this.run.feature_maps.find((l) => l.layer === this.state.layer);
+      const missing = layer && !layer.epochs.includes(epoch) ? `No feature maps of this layer at epoch ${epoch}.` : null;
+      this.activations.render(maps, { luts, message: missing });
+    }
+    this.gallery.update({
+      digest: this.galleryData ? this.galleryData.sweep.get(epoch) : null,
+      selected: this.state.example,
+      classNames,
+    });
+    this.main.classList.toggle('is-loading', loading);
+    this.updatePlayer();
+    this.frameCount++;
+    const ms = performance.now() - start;
+    // Measurement hooks (bench/frontend.py): a mark per frame and the last frame's cost.
+    performance.mark('tb_attrib:frame', { detail: { epoch, ms } });
+    this.root.dataset.frames = String(this.frameCount);
+    this.root.dataset.epoch = String(epoch);
+    if (entry) this.root.dataset.renderedEpoch = String(epoch);
+    this.root.dataset.renderMs = ms.toFixed(2);
+  }
+
+  renderTitle(epoch, label, classNames) {
+    const digest = this.galleryData ? this.galleryData.sweep.get(epoch) : null;
+    const p = galleryPrediction(digest, this.state.example);
+    const parts = [`Example #${this.state.example}`];
+    if (label !== null) parts.push(`true: ${className(classNames, label)}`);
+    if (p) parts.push(`predicted: ${className(classNames, p.cls)} (${formatPercent(p.prob)})`);
+    setText(this.exampleTitle, parts.join(' · '));
+    this.exampleTitle.classList.toggle('wrong', Boolean(p && label !== null && p.cls !== label));
+  }
+
+  updatePlayer() {
+    const data = this.examples.get(this.state.example);
+    const loaded = !data ? 0 : data.full ? 1 : data.progress || data.byEpoch.size / Math.max(1, this.epochs.length);
+    this.player.update({ index: this.epochIndex, playing: this.playing, speed: this.state.speed, loadedFraction: loaded });
+    this.root.dataset.playing = String(this.playing);
+  }
+
+  markFirstRender() {
+    if (this.firstRenderDone) return;
+    this.firstRenderDone = true;
+    this.root.dataset.state = 'ready';
+    this.root.dataset.firstRenderMs = performance.now().toFixed(1);
+    performance.mark('tb_attrib:first-render');
+  }
+
+  // ----- export ------------------------------------------------------------------------------
+
+  exportParts() {
+    const epoch = this.currentEpoch();
+    const classNames = this.probe.classNames;
+    const entry = this.exampleData.byEpoch.get(epoch);
+    const columns = this.run.sweep_tag
+      ? this.sweep.columns.map((c) => ({
+          alpha: formatValue(c.alpha),
+          input: c.input,
+          grad: c.grad,
+          pred: `${c.predClass.textContent} ${c.predProb.textContent}`,
+          wrong: c.root.classList.contains('wrong'),
+        }))
+      : [];
+    const ig = this.run.ig_tag
+      ? {
+          canvases: [this.ig.input, this.ig.map, this.ig.overlay],
+          captions: ['Input', this.state.view === 'abs' ? '|IG|' : 'Integrated gradients', 'Overlay'],
+          stats: [
+            ['completeness δ', entry && entry.ig ? formatValue(entry.ig.delta) : '—'],
+            ['F(x) → F(baseline)', this.ig.stats.scores.textContent],
+            ['target', entry && entry.ig ? className(classNames, entry.ig.target) : '—'],
+            ['quadrature', this.ig.stats.method.textContent],
+          ],
+        }
+      : null;
+    return {
+      title: `${this.run.run} · example #${this.state.example} · epoch ${epoch}`,
+      subtitle: `${VIEWS[this.state.view]} · ${SCALE_MODES[this.state.scale]} · clip ${this.state.clip} · ${PALETTES[this.state.palette].label}`,
+      columns,
+      ig,
+      colors: this.themeColors(),
+    };
+  }
+
+  async exportView(kind) {
+    if (!this.run || !this.probe || this.exporting) return;
+    this.exporting = true;
+    this.stop();
+    const base = `${safeName(this.run.run)}_example${this.state.example}`;
+    try {
+      if (kind === 'png') {
+        const blob = await canvasToBlob(composeView(this.exportParts()));
+        download(blob, `${base}_epoch${this.currentEpoch()}.png`);
+        return;
+      }
+      this.controls.setBusy(true, 'Loading every epoch…');
+      await this.loadAllEpochs();
+      const keep = this.epochIndex;
+      const stage = document.createElement('canvas');
+      const drawFrame = (i) => {
+        this.epochIndex = i;
+        this.renderFrame();
+        return composeView(this.exportParts(), stage);
+      };
+      const delayMs = 1000 / Number(this.state.speed);
+      const onProgress = (done, total) => this.controls.setBusy(true, `Rendering epoch ${done} of ${total}…`);
+      const blob =
+        kind === 'gif'
+          ? await recordGif(this.epochs.length, drawFrame, { delayMs, onProgress })
+          : await recordWebm(this.epochs.length, drawFrame, { delayMs, onProgress });
+      this.epochIndex = keep;
+      this.renderFrame();
+      download(blob, `${base}_epochs.${kind}`);
+    } catch (e) {
+      this.showError(e);
+    } finally {
+      this.exporting = false;
+      this.controls.setBusy(false);
+    }
+  }
+
+  // ----- errors --------------------------------------------------------------------------
+
+  showError(error) {
+    const text = error instanceof RouteError ? `The server answered ${error.status}: ${error.message}` : String(error.message || error);
+    setText(this.banner, text);
+    this.banner.hidden = false;
+  }
+
+  hideError() {
+    this.banner.hidden = true;
+  }
+
+  showFatal(error) {
+    replaceChildren(
+      this.root,
+      el('div', { class: 'empty-state' }, el('h2', { text: 'Could not load attributions' }), el('p', { text: String(error.message || error) })),
+    );
+    this.root.dataset.state = 'error';
+  }
+}

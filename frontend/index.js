@@ -1,0 +1,23 @@
+// Entry point: TensorBoard imports this module in the plugin's iframe and calls render() once.
+
+import { Dashboard } from './app.js';
+import { el } from './dom.js';
+
+export async function render() {
+  // The stylesheet sits beside this module; its URL keeps working under --path_prefix.
+  const style = el('link', { rel: 'stylesheet', href: new URL('./style.css', import.meta.url).href });
+  const loaded = new Promise((resolve) => {
+    style.addEventListener('load', resolve);
+    style.addEventListener('error', resolve);
+  });
+  document.head.append(style);
+  const meta = el('meta', { name: 'viewport', content: 'width=device-width, initial-scale=1' });
+  document.head.append(meta);
+  document.title = 'Attributions';
+  const root = el('div', { class: 'tba-root', id: 'tb-attrib' });
+  document.body.append(root);
+  await loaded;
+  const dashboard = new Dashboard(root);
+  await dashboard.start();
+  return dashboard;
+}
