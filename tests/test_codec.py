@@ -105,3 +105,17 @@ def test_metadata_round_trip_and_future_versions():
     for bad in (b"", b"[]", b'{"kind": "probe"}', b"\xff"):
         with pytest.raises(metadata.MetadataError):
             metadata.parse_plugin_content(bad)
+
+
+def test_integrated_gradients_write_op_takes_plain_arrays(tmp_path):
+    import tensorflow as tf
+
+    from tb_attrib.summary import summary_v2
+
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    with writer.as_default(step=3):
+        assert summary_v2.integrated_gradients(
+            "ig", attributions=np.ones((2, 4, 4, 3)), delta=[0.0, 0.1], targets=[1, 0]
+        )
+    writer.close()
+    assert list(tmp_path.glob("events.out.tfevents*"))

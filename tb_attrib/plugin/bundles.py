@@ -3,19 +3,17 @@
 ``codec.encode_bundle`` returns one contiguous ``bytes``: right for small answers, but the
 ``example`` route of a 224x224 probe across 200 epochs is about 110 MB, and building it
 costs three copies of that (the bytearray, its growth, the final ``bytes``) before the first
-byte is sent; on a 2-core VM that was most of the answer's latency. :func:`bundle_chunks`
+byte is sent; on a 2-core VM that was most of the answer's latency. :func:`codec.bundle_chunks`
 gives the same bytes as a list of pieces (the framing, then each record as read from the
 data provider, untouched); :func:`respond` joins runs of small pieces into ~1 MiB ones and
 the WSGI server writes them one by one.
 
-The framing is the bundle layout of ``docs/format.md``; ``tests/test_plugin_bundles.py``
-checks over generated inputs that ``b"".join(bundle_chunks(r)) == codec.encode_bundle(r)``,
-so the two cannot drift apart. (It belongs in ``codec.py`` beside ``encode_bundle``.)
+The framing is the bundle layout of ``docs/format.md``, owned by ``codec.bundle_chunks``;
+``codec.encode_bundle`` is the same pieces joined.
 """
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Sequence
 
 from tensorboard.backend import http_util
@@ -27,21 +25,6 @@ CONTENT_TYPE = "application/octet-stream"
 _PIECE = 1 << 20  # small records are joined into pieces of about this size
 _LARGE = 1 << 18  # records from this size on are sent as they are
 _SMALL = 1 << 20  # below this, one contiguous body through TensorBoard's own Respond
-_ZEROS = bytes(8)
-
-
-def bundle_chunks(records: Sequence[bytes | None]) -> list[bytes]:
-    """The bytes of ``codec.encode_bundle(records)``, as a list of pieces to send in order."""
-    parts = [b"" if r is None else r for r in records]
-    lengths = [len(p) for p in parts]
-    head = struct.pack(f"<4sI{len(parts)}I", codec.BUNDLE_MAGIC, len(parts), *lengths)
-    chunks = [head + _ZEROS[: -len(head) % 8]]
-    for part, length in zip(parts, lengths, strict=True):
-        if length:
-            chunks.append(part)
-            if length % 8:
-                chunks.append(_ZEROS[: 8 - length % 8])
-    return chunks
 
 
 def respond(request: wrappers.Request, records: Sequence[bytes | None]) -> wrappers.Response:
@@ -49,7 +32,7 @@ def respond(request: wrappers.Request, records: Sequence[bytes | None]) -> wrapp
 
     Headers match ``tensorboard.backend.http_util.Respond`` (no caching, ``nosniff``).
     """
-    chunks = _coalesce(bundle_chunks(records))
+    chunks = _coalesce(codec.bundle_chunks(records))
     length = sum(len(c) for c in chunks)
     if length < _SMALL:
         return http_util.Respond(request, b"".join(chunks), CONTENT_TYPE)

@@ -166,12 +166,14 @@ def integrated_gradients(
     n = attributions.shape[0]
     delta = np.asarray(_pick(delta, result, "delta"), dtype=np.float32).reshape(n)
     targets = np.asarray(_pick(targets, result, "target"), dtype=np.int32).reshape(n)
-    score_input = _optional_vector(_pick(score_input, result, "score_input"), n)
-    score_baseline = _optional_vector(_pick(score_baseline, result, "score_baseline"), n)
+    score_input = _optional_vector(_pick(score_input, result, "score_input", required=False), n)
+    score_baseline = _optional_vector(
+        _pick(score_baseline, result, "score_baseline", required=False), n
+    )
     fields = {
-        "method": str(_pick(method, result, "method") or ""),
-        "steps": int(_pick(steps, result, "steps") or 0),
-        "baseline": str(_pick(baseline, result, "baseline_name") or ""),
+        "method": str(_pick(method, result, "method", required=False) or ""),
+        "steps": int(_pick(steps, result, "steps", required=False) or 0),
+        "baseline": str(_pick(baseline, result, "baseline_name", required=False) or ""),
     }
     codes, scales = codec.quantize_maps(_display_maps(attributions, leading=1))
     sums = attributions.reshape(n, -1).sum(axis=-1)
@@ -259,10 +261,13 @@ def _display_maps(values: np.ndarray, leading: int) -> np.ndarray:
     raise ValueError(f"examples must have 1 to 3 axes, got shape {values.shape[leading:]}")
 
 
-def _pick(value: object, result: object, attribute: str) -> object:
+def _pick(value: object, result: object, attribute: str, required: bool = True) -> object:
+    """``value`` if given, else ``result.attribute``; None or ValueError when neither has it."""
     if value is not None:
         return value
     if result is None or not hasattr(result, attribute):
+        if not required:
+            return None
         raise ValueError(f"{attribute} is required when result does not provide it")
     return getattr(result, attribute)
 
