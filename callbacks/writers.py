@@ -79,8 +79,8 @@ def check_writable(log_dir: str, argument: str = "log_dir") -> None:
 def is_chief(strategy: tf.distribute.Strategy | None = None) -> bool:
     """True unless this process is a non-chief worker of a multi-worker strategy.
 
-    The chief is task ``chief`` or, in a cluster without one, ``worker`` 0, as in Keras's
-    own multi-worker checkpointing.
+    The chief is task ``chief`` or, in a cluster without one, ``worker`` 0 (the convention of
+    ``tf.distribute``'s multi-worker training).
     """
     strategy = strategy or tf.distribute.get_strategy()
     resolver = getattr(strategy, "cluster_resolver", None)

@@ -152,7 +152,7 @@ def load(
     multiplexer.AddRunsFromDirectory(str(logdir))
     multiplexer.Reload()
     reader = data.SeriesReader(
-        tb_data_provider.MultiplexerDataProvider(multiplexer, str(logdir)),
+        tb_data_provider.MultiplexerDataProvider(data.NewestWritePerStep(multiplexer), str(logdir)),
         cache_bytes=0,
         index_ttl=0,
     )

@@ -199,14 +199,12 @@ def test_html_names_are_returned_as_json_data(server: tuple[str, str]) -> None:
 
 
 def test_restarted_run_lists_each_step_once(server: tuple[str, str]) -> None:
-    base, load_fast = server
+    base, _ = server
     records = _bundle(_get(base, "example", run="restart", index=0))
     assert codec.decode_record(records[0]).fields == {"epochs": [0, 1, 2, 3, 4]}
     baselines = [codec.decode_record(r).fields["baseline"] for r in records[1::2]]
-    if load_fast == "auto":  # the Rust data server keeps the newest write of a step
-        assert baselines == ["first-e0", "first-e1", "second-e2", "second-e3", "second-e4"]
-    else:  # TensorBoard's Python loading keeps the first (MultiplexerDataProvider)
-        assert baselines == ["first-e0", "first-e1", "first-e2", "first-e3", "second-e4"]
+    # Newest write wins on both loading paths (the Python one through NewestWritePerStep).
+    assert baselines == ["first-e0", "first-e1", "second-e2", "second-e3", "second-e4"]
 
 
 @pytest.mark.parametrize("run", ["truncated", "corrupt"])

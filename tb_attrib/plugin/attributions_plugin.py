@@ -32,7 +32,7 @@ class AttributionsPlugin(base_plugin.TBPlugin):
     plugin_name = metadata.PLUGIN_NAME
 
     def __init__(self, context: base_plugin.TBContext) -> None:
-        self._reader = data.SeriesReader(context.data_provider)
+        self._reader = data.SeriesReader(data.provider_for(context))
 
     def get_plugin_apps(self) -> dict[str, object]:
         return {

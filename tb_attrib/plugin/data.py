@@ -505,3 +505,45 @@ class _BlobCache:
             while self._size > self.budget:
                 _, evicted = self._entries.popitem(last=False)
                 self._size -= len(evicted)
+
+
+class NewestWritePerStep:
+    """An ``EventMultiplexer`` view whose ``Tensors`` keep only the newest write of each step.
+
+    TensorBoard's ``MultiplexerDataProvider`` (the ``--load_fast=false`` path, and
+    :func:`tb_attrib.load`) keeps the *first* event of a step, so a step written again by a
+    restarted run (``initial_epoch``) would show the crashed run's values; the Rust data server
+    keeps the newest. Wrapping the multiplexer makes both paths agree. Everything else is
+    delegated unchanged.
+    """
+
+    def __init__(self, multiplexer: object) -> None:
+        self._multiplexer = multiplexer
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._multiplexer, name)
+
+    def Tensors(self, run: str, tag: str) -> list:  # noqa: N802 (TensorBoard's name)
+        newest: dict[int, object] = {}
+        for event in self._multiplexer.Tensors(run, tag):
+            kept = newest.get(event.step)
+            if kept is None or event.wall_time >= kept.wall_time:
+                newest[event.step] = event
+        return [newest[step] for step in sorted(newest)]
+
+
+def provider_for(context: object) -> object:
+    """The data provider the plugin reads through.
+
+    ``context.data_provider`` as it is, except on the Python loading path (a multiplexer is
+    present), where the same ``MultiplexerDataProvider`` is built over
+    :class:`NewestWritePerStep` so that a rewritten step shows its newest values there too.
+    """
+    multiplexer = getattr(context, "multiplexer", None)
+    if multiplexer is None:
+        return context.data_provider
+    from tensorboard.backend.event_processing import data_provider as tb_data_provider
+
+    return tb_data_provider.MultiplexerDataProvider(
+        NewestWritePerStep(multiplexer), getattr(context, "logdir", "") or ""
+    )
