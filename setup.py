@@ -59,7 +59,13 @@ setup(
             "psutil>=5.9",
             "ruff>=0.6",
         ],
-        "bench": ["psutil>=5.9", "saliency>=0.2", "tf-explain>=0.3"],
+        # tf-explain 0.3.1 imports cv2 at import time without declaring it.
+        "bench": [
+            "psutil>=5.9",
+            "saliency>=0.2",
+            "tf-explain>=0.3",
+            "opencv-python-headless>=4.5",
+        ],
     },
     entry_points={
         "tensorboard_plugins": [
