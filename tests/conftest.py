@@ -33,6 +33,22 @@ def demo_logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return logdir
 
 
+def tb_provider(logdir):
+    """TensorBoard's own ``MultiplexerDataProvider`` over ``logdir``, keeping every tb_attrib
+    sample (a bare multiplexer would keep 500 and could hide sampling limits: the CLI tests
+    cover those)."""
+    from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+
+    from tb_attrib.summary import metadata
+
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(
+        tensor_size_guidance={metadata.PLUGIN_NAME: 0}
+    )
+    multiplexer.AddRunsFromDirectory(str(logdir))
+    multiplexer.Reload()
+    return data_provider.MultiplexerDataProvider(multiplexer, str(logdir))
+
+
 def small_cnn(activation: str = "relu", num_classes: int = 4, final: str | None = "softmax"):
     """A tiny CNN on 12x12x3 inputs with random non-zero biases (so that the gradient along the
     integration path is not constant, as it is for a freshly initialised ReLU network)."""

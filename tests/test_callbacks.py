@@ -6,8 +6,9 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import tb_provider
 from tensorboard import context
-from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+from tensorboard.backend.event_processing import plugin_event_multiplexer
 from tensorboard.compat.proto import summary_pb2
 
 from tb_attrib.callbacks import ActivationSummaries, Attributions, WeightHistograms
@@ -22,15 +23,6 @@ def _data(count=24, seed=0):
     x = rng.uniform(0, 1, (count, *SHAPE)).astype(np.float32)
     y = (x[:, :5].mean(axis=(1, 2, 3)) * 6).astype(np.int32) % CLASSES
     return x, y
-
-
-def _provider(logdir):
-    multiplexer = plugin_event_multiplexer.EventMultiplexer(
-        tensor_size_guidance={metadata.PLUGIN_NAME: 0}
-    )
-    multiplexer.AddRunsFromDirectory(str(logdir))
-    multiplexer.Reload()
-    return data_provider.MultiplexerDataProvider(multiplexer, str(logdir))
 
 
 def _blobs(provider, run, tag):
@@ -153,7 +145,7 @@ def test_every_model_kind_writes_every_series(name, tmp_path):
     keras.utils.set_random_seed(0)
     model = MODELS[name]()
     _fit(model, tmp_path)
-    provider = _provider(tmp_path)
+    provider = tb_provider(tmp_path)
     ctx = context.RequestContext()
     listed = provider.list_blob_sequences(ctx, experiment_id="", plugin_name=metadata.PLUGIN_NAME)
     tags = set(listed["probe"])
@@ -228,7 +220,7 @@ def test_probe_may_be_a_tensor_or_a_dataset_with_one_hot_labels(tmp_path):
         )
         cb = Attributions(tmp_path / name, px, py, ig_steps=4, alphas=[1.0], probe_size=5)
         model.fit(x, y, epochs=1, verbose=0, callbacks=[cb])
-        blobs = _blobs(_provider(tmp_path / name), "probe", metadata.TAG_PROBE)
+        blobs = _blobs(tb_provider(tmp_path / name), "probe", metadata.TAG_PROBE)
         digest = codec.decode_record(blobs[0][0])
         expected = 4 if name == "tensor" else 5
         assert digest.fields["num_examples"] == expected
@@ -249,7 +241,7 @@ def test_epochs_line_up_with_keras_tensorboard_and_initial_epoch(tmp_path, updat
         WeightHistograms(tmp_path, freq=2),
     ]
     model.fit(x, y, batch_size=8, epochs=5, initial_epoch=2, verbose=0, callbacks=callbacks)
-    provider = _provider(tmp_path)
+    provider = tb_provider(tmp_path)
     ctx = context.RequestContext()
     ours = _blobs(provider, "probe", metadata.TAG_INTEGRATED_GRADIENTS)
     assert set(ours) == {2, 3, 4}
@@ -283,7 +275,7 @@ def test_masks_give_a_localization_score(tmp_path):
         verbose=0,
         callbacks=[Attributions(tmp_path, x[:4], y[:4], ig_steps=8, probe_masks=masks)],
     )
-    provider = _provider(tmp_path)
+    provider = tb_provider(tmp_path)
     scalars = provider.read_scalars(
         context.RequestContext(), experiment_id="", plugin_name="scalars", downsample=10
     )["probe"]["attributions/localization"]
@@ -300,7 +292,7 @@ def test_mixed_bfloat16_policy(tmp_path):
         cbs = _fit(model, tmp_path, epochs=1)
     finally:
         keras.mixed_precision.set_global_policy("float32")
-    ig = _blobs(_provider(tmp_path), "probe", metadata.TAG_INTEGRATED_GRADIENTS)[0]
+    ig = _blobs(tb_provider(tmp_path), "probe", metadata.TAG_INTEGRATED_GRADIENTS)[0]
     digest = codec.decode_record(ig[0])
     assert np.all(np.isfinite(digest.arrays["delta"]))
     assert cbs[0]._engine is not None
@@ -343,6 +335,6 @@ def test_nonfinite_and_zero_gradients_warn_once_and_training_goes_on(tmp_path):
             callbacks=[Attributions(tmp_path / "nan", x[:2], ig_steps=4, alphas=[1.0])],
         )
     assert len(history.history["loss"]) == 2
-    ig = _blobs(_provider(tmp_path / "nan"), "probe", metadata.TAG_INTEGRATED_GRADIENTS)
+    ig = _blobs(tb_provider(tmp_path / "nan"), "probe", metadata.TAG_INTEGRATED_GRADIENTS)
     assert sorted(ig) == [0, 1]
     assert np.isnan(codec.decode_record(ig[1][0]).arrays["delta"]).any()

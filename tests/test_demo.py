@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+from conftest import tb_provider
 from tensorboard import context
-from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
 
 from tb_attrib.summary import codec, metadata
 
 
-def _provider(logdir):
-    multiplexer = plugin_event_multiplexer.EventMultiplexer(
-        tensor_size_guidance={metadata.PLUGIN_NAME: 0}
-    )
-    multiplexer.AddRunsFromDirectory(str(logdir))
-    multiplexer.Reload()
-    return data_provider.MultiplexerDataProvider(multiplexer, str(logdir))
-
-
 def _digests(logdir, tag):
-    provider = _provider(logdir)
+    provider = tb_provider(logdir)
     ctx = context.RequestContext()
     series = provider.read_blob_sequences(
         ctx, experiment_id="", plugin_name=metadata.PLUGIN_NAME, downsample=10**6
@@ -42,7 +33,7 @@ def test_demo_completeness_within_one_percent_at_default_settings(demo_logdir):
 
 
 def test_demo_writes_every_series_for_every_epoch(demo_logdir):
-    provider = _provider(demo_logdir)
+    provider = tb_provider(demo_logdir)
     ctx = context.RequestContext()
     ours = provider.list_blob_sequences(ctx, experiment_id="", plugin_name=metadata.PLUGIN_NAME)
     tags = ours["probe"]
@@ -69,7 +60,7 @@ def test_demo_writes_every_series_for_every_epoch(demo_logdir):
 
 def test_attribution_maps_stay_within_the_byte_budget(demo_logdir):
     """About 1.2 bytes per pixel per stored map for the sweep and IG series together."""
-    provider = _provider(demo_logdir)
+    provider = tb_provider(demo_logdir)
     ctx = context.RequestContext()
     series = provider.read_blob_sequences(
         ctx, experiment_id="", plugin_name=metadata.PLUGIN_NAME, downsample=10**6
