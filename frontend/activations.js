@@ -1,7 +1,7 @@
 // Conv feature maps of the selected example at one layer, as a grid following the epoch.
 
 import { displayAt, ensureSize, pixelCanvas, putRgba, scratch } from './canvas.js';
-import { el, setOptions, setText } from './dom.js';
+import { el, setAttr, setOptions, setText } from './dom.js';
 import { formatValue } from './format.js';
 import { codeColors, paintCodes } from './pixels.js';
 
@@ -46,7 +46,7 @@ export class ActivationsView {
       const table = codeColors(signed ? 'signed' : 'abs', maps.scales[c], maps.scales[c], luts);
       putRgba(cell.canvas, paintCodes(maps.codes, c * size, size, table, scratch(cell.canvas)));
       const channel = maps.channels ? maps.channels[c] : c;
-      cell.canvas.title = `channel ${channel}: max |a| = ${formatValue(maps.scales[c])}`;
+      setAttr(cell.canvas, 'title', `channel ${channel}: max |a| = ${formatValue(maps.scales[c])}`);
     }
   }
 

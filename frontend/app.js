@@ -142,15 +142,24 @@ export class Dashboard {
     this.loading = el('div', { class: 'loading', text: 'Loading attributions…' });
     replaceChildren(this.root, this.loading);
 
-    new ResizeObserver(() => this.onResize()).observe(this.root);
+    const resize = new ResizeObserver(() => this.onResize());
+    resize.observe(this.main);
+    resize.observe(this.chartCard);
     document.addEventListener('keydown', (e) => this.onKey(e));
   }
 
   onResize() {
     if (!this.main.isConnected) return;
+    this.measure();
+    this.renderFrame();
+  }
+
+  /** Layout is read here only (never while rendering a frame, which would force reflows). */
+  measure() {
     const width = this.sweep.root.clientWidth;
     if (width) this.sweep.layout(width);
-    this.renderFrame();
+    // Two charts side by side inside the card's padding and borders (2 x 17 px) and gap (16 px).
+    this.chartWidth = Math.max(180, Math.floor((this.chartCard.clientWidth - 50) / 2));
   }
 
   onKey(event) {
@@ -224,10 +233,16 @@ export class Dashboard {
       this.epochs = fresh.epochs;
       this.player.setEpochs(this.epochs);
       const generation = this.generation;
+      // Caches that held "every epoch" now miss the new ones: fetch those one by one.
+      for (const cached of [...this.examples.values(), ...this.features.values()]) {
+        cached.full = false;
+        cached.loadingAll = null;
+      }
       this.galleryData = await fetchGallery(fresh);
       if (generation !== this.generation) return;
       const data = this.exampleData;
-      await Promise.all(added.map((e) => this.loadEpoch(data, e)));
+      await Promise.all(added.flatMap((e) => [this.loadEpoch(data, e), this.loadFeatureEpoch(e)]));
+      data.full = this.epochs.every((e) => data.byEpoch.has(e));
       if (atEnd && !this.playing) this.epochIndex = this.epochs.length - 1;
       this.scheduleRender();
     } catch (e) {
@@ -271,6 +286,7 @@ export class Dashboard {
       this.galleryData = gallery;
       this.gallery.setProbe(probe);
       this.prepareExample();
+      this.measure(); // the cards are in the page now
       this.renderFrame();
       this.markFirstRender();
       this.loadAllEpochs();
@@ -314,7 +330,6 @@ export class Dashboard {
       probeMax: this.probe.probeMax,
     });
     this.sweep.setAlphas(alphas, h, w);
-    this.sweep.layout(this.sweep.root.clientWidth || 900);
     this.sweep.setInput(image, this.baseline.data);
     this.ig.setInput(image);
     const approx = this.baseline.exact ? '' : ` The "${this.baseline.label}" baseline is not stored in the log: scaled inputs are drawn towards gray, approximately.`;
@@ -617,8 +632,13 @@ export class Dashboard {
       );
     }
     if (this.run.sweep_tag) {
-      const width = Math.max(180, Math.floor((this.chartCard.clientWidth - 34 - 16) / 2));
-      this.charts.render({ alphas: this.run.alphas || [], history: data.history(), epoch, width, colors: this.themeColors() });
+      this.charts.render({
+        alphas: this.run.alphas || [],
+        history: data.history(),
+        epoch,
+        width: this.chartWidth || 220,
+        colors: this.themeColors(),
+      });
     }
     if (this.state.layer) {
       const maps = this.featureData().byEpoch.get(epoch) || null;
@@ -658,6 +678,7 @@ export class Dashboard {
     const loaded = !data ? 0 : data.full ? 1 : data.progress || data.byEpoch.size / Math.max(1, this.epochs.length);
     this.player.update({ index: this.epochIndex, playing: this.playing, speed: this.state.speed, loadedFraction: loaded });
     this.root.dataset.playing = String(this.playing);
+    this.root.dataset.loaded = data && data.full ? '1' : '0';
   }
 
   markFirstRender() {

@@ -6,6 +6,7 @@ import { el } from './dom.js';
 import { finiteMax, formatValue, niceTicks } from './format.js';
 
 const HEIGHT = 150;
+const BANDS = 4;
 const PAD = { left: 44, right: 10, top: 8, bottom: 26 };
 
 class Chart {
@@ -42,8 +43,7 @@ class Chart {
     for (const t of niceTicks(0, 1, 5)) ctx.fillText(formatValue(t), x(t), PAD.top + plotH + 4);
     ctx.fillText('α', PAD.left + plotW / 2, PAD.top + plotH + 14);
     const order = alphas.map((_, i) => i).sort((a, b) => alphas[a] - alphas[b]);
-    const line = (values) => {
-      ctx.beginPath();
+    const trace = (values) => {
       let started = false;
       for (const i of order) {
         const v = values[i];
@@ -52,15 +52,25 @@ class Chart {
         else ctx.moveTo(x(alphas[i]), y(v));
         started = true;
       }
+    };
+    const line = (values) => {
+      ctx.beginPath();
+      trace(values);
       ctx.stroke();
     };
+    // Earlier epochs in BANDS recency bands, one path each (older bands fainter): a few
+    // strokes per frame whatever the number of epochs, which keeps playback smooth.
     const past = series.length - 1;
-    series.forEach((s, n) => {
-      if (n === past) return;
-      ctx.globalAlpha = 0.08 + 0.32 * ((n + 1) / Math.max(1, past));
-      ctx.strokeStyle = colors.past;
-      line(s.values);
-    });
+    ctx.strokeStyle = colors.past;
+    for (let band = 0; band < BANDS && past > 0; band++) {
+      const from = Math.floor((band * past) / BANDS);
+      const to = Math.floor(((band + 1) * past) / BANDS);
+      if (to <= from) continue;
+      ctx.globalAlpha = 0.1 + (0.3 * (band + 1)) / BANDS;
+      ctx.beginPath();
+      for (let n = from; n < to; n++) trace(series[n].values);
+      ctx.stroke();
+    }
     ctx.globalAlpha = 1;
     if (past >= 0) {
       const current = series[past].values;

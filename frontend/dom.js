@@ -41,6 +41,12 @@ export function setText(node, text) {
   if (node.textContent !== value) node.textContent = value;
 }
 
+/** Sets an attribute only when its value changed (no style invalidation during playback). */
+export function setAttr(node, name, value) {
+  const text = String(value);
+  if (node.getAttribute(name) !== text) node.setAttribute(name, text);
+}
+
 /** A <select> of [value, label] options. */
 export function select(options, value, onChange, props = {}) {
   const node = el('select', props);

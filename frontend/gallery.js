@@ -2,7 +2,7 @@
 // clear mark when the prediction is wrong. Clicking one selects it.
 
 import { displayAt, pixelCanvas, putRgba } from './canvas.js';
-import { el, setText } from './dom.js';
+import { el, setAttr, setText } from './dom.js';
 import { formatPercent } from './format.js';
 import { className, galleryPrediction } from './model.js';
 import { imageRgba } from './pixels.js';
@@ -56,11 +56,11 @@ export class Gallery {
       const wrong = Boolean(p) && item.label !== null && p.cls !== item.label;
       if (wrong) wrongCount++;
       setText(item.pred, p ? `${className(classNames, p.cls)} ${formatPercent(p.prob)}` : '—');
-      item.pred.title = p ? `predicted at this epoch: ${className(classNames, p.cls)}` : 'no prediction at this epoch';
+      setAttr(item.pred, 'title', p ? `predicted at this epoch: ${className(classNames, p.cls)}` : 'no prediction at this epoch');
       item.root.classList.toggle('wrong', wrong);
       item.root.classList.toggle('selected', i === selected);
-      item.root.setAttribute('aria-selected', String(i === selected));
-      item.root.setAttribute('aria-label', `example ${i}${wrong ? ', misclassified' : ''}`);
+      setAttr(item.root, 'aria-selected', i === selected);
+      setAttr(item.root, 'aria-label', `example ${i}${wrong ? ', misclassified' : ''}`);
     });
     const labelled = this.items.some((item) => item.label !== null);
     setText(

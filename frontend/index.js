@@ -18,6 +18,8 @@ export async function render() {
   document.body.append(root);
   await loaded;
   const dashboard = new Dashboard(root);
+  // A handle for debugging and for bench/frontend.py; nothing in the page relies on it.
+  window.tbAttrib = dashboard;
   await dashboard.start();
   return dashboard;
 }

@@ -55,7 +55,9 @@ export class Player {
       this.play.setAttribute('aria-pressed', String(playing));
     }
     if (this.speed.value !== String(speed)) this.speed.value = String(speed);
-    this.loaded.style.width = `${Math.round(loadedFraction * 100)}%`;
-    this.loaded.parentElement.hidden = loadedFraction >= 1;
+    const width = `${Math.round(loadedFraction * 100)}%`;
+    if (this.loaded.style.width !== width) this.loaded.style.width = width;
+    const done = loadedFraction >= 1;
+    if (this.loaded.parentElement.hidden !== done) this.loaded.parentElement.hidden = done;
   }
 }

@@ -2,7 +2,7 @@
 // model's prediction at that alpha (boxed in red when wrong).
 
 import { displayAt, ensureSize, pixelCanvas, putRgba, scratch } from './canvas.js';
-import { el, setText } from './dom.js';
+import { el, setAttr, setText } from './dom.js';
 import { formatPercent, formatValue } from './format.js';
 import { argmax, className } from './model.js';
 import { paintMap, scaledInputRgba } from './pixels.js';
@@ -49,9 +49,11 @@ export class SweepView {
   layout(width) {
     this.available = width;
     if (!this.columns.length) return;
-    const natural = this.columns[0].input.width;
-    const gap = 6;
-    let cell = Math.floor((width - gap * (this.columns.length - 1)) / this.columns.length);
+    const k = this.columns.length;
+    const gap = 6; // grid gap
+    const frame = 4; // column padding (2 + 2), inside which the red "wrong" outline sits
+    const inset = 6; // grid padding (3 + 3), room for the outline of the outer columns
+    let cell = Math.floor((width - inset - gap * (k - 1)) / k) - frame;
     // Enlarged maps stay crisp (pixelated) even at non-integer zoom; cap the size so that a
     // large input does not push the other cards off screen.
     cell = Math.max(40, Math.min(cell, 160));
@@ -60,7 +62,7 @@ export class SweepView {
     for (const c of this.columns) {
       displayAt(c.input, cell);
       displayAt(c.grad, cell);
-      c.root.style.width = `${cell}px`;
+      c.root.style.width = `${cell + frame}px`;
     }
   }
 
@@ -97,7 +99,7 @@ export class SweepView {
       setText(c.predProb, formatPercent(prob));
       const wrong = frame.truth !== null && cls !== frame.truth;
       c.root.classList.toggle('wrong', wrong);
-      c.root.title = wrong ? `wrong: predicted ${className(frame.classNames, cls)}` : '';
+      setAttr(c.root, 'title', wrong ? `wrong: predicted ${className(frame.classNames, cls)}` : '');
       setText(c.scale, frame.perMap ? `±${formatValue(frame.scales[k])}` : '');
     });
   }
