@@ -78,6 +78,26 @@ class ExampleData {
   }
 }
 
+/**
+ * Most examples (and example x layer feature maps) kept in memory. Every epoch of one 224x224
+ * example is about 110 MB, so only the current one and the last few visited stay.
+ */
+const CACHED_EXAMPLES = 3;
+
+/** map.get(key) in least-recently-used order, creating with make() and evicting the oldest. */
+function cached(map, key, make) {
+  let value = map.get(key);
+  if (value) {
+    map.delete(key); // re-insert: Map iterates in insertion order, oldest first
+    map.set(key, value);
+    return value;
+  }
+  value = make();
+  map.set(key, value);
+  while (map.size > CACHED_EXAMPLES) map.delete(map.keys().next().value);
+  return value;
+}
+
 export class Dashboard {
   constructor(root) {
     this.root = root;
@@ -234,9 +254,9 @@ export class Dashboard {
       this.player.setEpochs(this.epochs);
       const generation = this.generation;
       // Caches that held "every epoch" now miss the new ones: fetch those one by one.
-      for (const cached of [...this.examples.values(), ...this.features.values()]) {
-        cached.full = false;
-        cached.loadingAll = null;
+      for (const entry of [...this.examples.values(), ...this.features.values()]) {
+        entry.full = false;
+        entry.loadingAll = null;
       }
       this.galleryData = await fetchGallery(fresh);
       if (generation !== this.generation) return;
@@ -349,22 +369,12 @@ export class Dashboard {
   }
 
   exampleFor(index) {
-    let data = this.examples.get(index);
-    if (!data) {
-      data = new ExampleData(index);
-      this.examples.set(index, data);
-    }
-    return data;
+    return cached(this.examples, index, () => new ExampleData(index));
   }
 
   featureData() {
     const key = `${this.state.example}|${this.state.layer}`;
-    let data = this.features.get(key);
-    if (!data) {
-      data = { byEpoch: new Map(), full: false, pending: new Map() };
-      this.features.set(key, data);
-    }
-    return data;
+    return cached(this.features, key, () => ({ byEpoch: new Map(), full: false, pending: new Map() }));
   }
 
   currentEpoch() {

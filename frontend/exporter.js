@@ -2,7 +2,7 @@
 // GIF (gif.js) or a WebM video (MediaRecorder on a canvas stream).
 
 import { el, nextTask } from './dom.js';
-import { encodeGif } from './gif.js';
+import { GifWriter, buildPalette } from './gif.js';
 
 const FONT = 'Roboto, "Helvetica Neue", Arial, sans-serif';
 
@@ -102,20 +102,28 @@ export function canvasToBlob(canvas, type = 'image/png') {
   });
 }
 
+const PALETTE_SAMPLES = 8;
+
 /**
- * Renders every epoch through drawFrame(i) -> composite canvas and encodes a GIF.
- * onProgress(done, total) is called between frames.
+ * Renders every epoch through drawFrame(i) -> composite canvas and encodes a GIF. The palette
+ * comes from a few evenly spaced frames; then each frame is encoded as soon as it is drawn,
+ * so 200 large frames never sit in memory at once. onProgress(done, total) between frames.
  */
 export async function recordGif(count, drawFrame, { delayMs, onProgress }) {
-  const frames = [];
-  for (let i = 0; i < count; i++) {
-    const canvas = drawFrame(i);
+  const pixels = (canvas) => {
     const image = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-    frames.push({ width: image.width, height: image.height, data: image.data });
+    return { width: image.width, height: image.height, data: image.data };
+  };
+  const samples = [];
+  const picks = new Set(Array.from({ length: Math.min(count, PALETTE_SAMPLES) }, (_, i) => Math.round((i * (count - 1)) / Math.max(1, PALETTE_SAMPLES - 1))));
+  for (const i of picks) samples.push(pixels(drawFrame(i)));
+  const writer = new GifWriter(samples[0].width, samples[0].height, buildPalette(samples), { delayMs });
+  for (let i = 0; i < count; i++) {
+    writer.addFrame(pixels(drawFrame(i)));
     onProgress(i + 1, count);
     await nextTask();
   }
-  return new Blob([encodeGif(frames, { delayMs })], { type: 'image/gif' });
+  return new Blob([writer.finish()], { type: 'image/gif' });
 }
 
 /** The WebM type MediaRecorder supports here, or null. */

@@ -9,49 +9,62 @@
 const MAX_SAMPLES = 1 << 17;
 
 /**
- * Encodes frames into an animated GIF.
+ * Encodes frames into an animated GIF (all frames in memory; see GifWriter for streaming).
  *
  * @param {{width: number, height: number, data: Uint8ClampedArray|Uint8Array}[]} frames RGBA.
  * @param {{delayMs?: number, loop?: number}} options frame delay (rounded to 1/100 s) and
  *   loop count (0 = forever).
  * @returns {Uint8Array} the GIF file.
  */
-export function encodeGif(frames, { delayMs = 200, loop = 0 } = {}) {
+export function encodeGif(frames, options = {}) {
   if (!frames.length) throw new Error('a GIF needs at least one frame');
-  const { width, height } = frames[0];
-  for (const f of frames) {
-    if (f.width !== width || f.height !== height || f.data.length < width * height * 4) {
+  const writer = new GifWriter(frames[0].width, frames[0].height, buildPalette(frames), options);
+  for (const frame of frames) writer.addFrame(frame);
+  return writer.finish();
+}
+
+/**
+ * Writes a GIF frame by frame, so that a long animation never holds every frame's pixels:
+ * build the palette from a sample of frames (buildPalette), then add the frames one by one.
+ */
+export class GifWriter {
+  constructor(width, height, { palette, indexOf }, { delayMs = 200, loop = 0 } = {}) {
+    if (width < 1 || height < 1 || width > 65535 || height > 65535) {
+      throw new Error('GIF sides must be 1 to 65535 pixels');
+    }
+    this.width = width;
+    this.height = height;
+    this.indexOf = indexOf;
+    this.delay = Math.max(0, Math.round(delayMs / 10));
+    const tableBits = Math.max(1, Math.ceil(Math.log2(Math.max(2, palette.length / 3))));
+    this.minCodeSize = Math.max(2, tableBits);
+    this.indices = new Uint8Array(width * height);
+    const out = (this.out = new ByteWriter());
+    out.text('GIF89a');
+    out.u16(width);
+    out.u16(height);
+    out.byte(0x80 | 0x70 | (tableBits - 1)); // global table, 8-bit colour resolution
+    out.byte(0); // background colour index
+    out.byte(0); // pixel aspect ratio: unspecified
+    const table = new Uint8Array((1 << tableBits) * 3);
+    table.set(palette);
+    out.bytes(table);
+    // NETSCAPE2.0 application extension: loop count.
+    out.bytes([0x21, 0xff, 0x0b]);
+    out.text('NETSCAPE2.0');
+    out.bytes([0x03, 0x01]);
+    out.u16(loop);
+    out.byte(0);
+  }
+
+  /** Adds one RGBA frame of the writer's size. */
+  addFrame(frame) {
+    const { width, height, out, indices } = this;
+    if (frame.width !== width || frame.height !== height || frame.data.length < width * height * 4) {
       throw new Error('every frame must have the size of the first');
     }
-  }
-  if (width < 1 || height < 1 || width > 65535 || height > 65535) {
-    throw new Error('GIF sides must be 1 to 65535 pixels');
-  }
-  const { palette, indexOf } = buildPalette(frames);
-  const tableBits = Math.max(1, Math.ceil(Math.log2(Math.max(2, palette.length / 3))));
-  const tableSize = 1 << tableBits;
-  const out = new ByteWriter();
-  out.text('GIF89a');
-  out.u16(width);
-  out.u16(height);
-  out.byte(0x80 | 0x70 | (tableBits - 1)); // global table, 8-bit colour resolution
-  out.byte(0); // background colour index
-  out.byte(0); // pixel aspect ratio: unspecified
-  const table = new Uint8Array(tableSize * 3);
-  table.set(palette);
-  out.bytes(table);
-  // NETSCAPE2.0 application extension: loop count.
-  out.bytes([0x21, 0xff, 0x0b]);
-  out.text('NETSCAPE2.0');
-  out.bytes([0x03, 0x01]);
-  out.u16(loop);
-  out.byte(0);
-  const delay = Math.max(0, Math.round(delayMs / 10));
-  const minCodeSize = Math.max(2, tableBits);
-  const indices = new Uint8Array(width * height);
-  for (const frame of frames) {
     out.bytes([0x21, 0xf9, 0x04, 0x04]); // graphic control: disposal "leave in place"
-    out.u16(delay);
+    out.u16(this.delay);
     out.bytes([0, 0]); // no transparent colour; block terminator
     out.byte(0x2c);
     out.u16(0);
@@ -61,10 +74,10 @@ export function encodeGif(frames, { delayMs = 200, loop = 0 } = {}) {
     out.byte(0); // no local table, not interlaced
     const px = frame.data;
     for (let i = 0, o = 0; i < indices.length; i++, o += 4) {
-      indices[i] = indexOf(px[o], px[o + 1], px[o + 2]);
+      indices[i] = this.indexOf(px[o], px[o + 1], px[o + 2]);
     }
-    out.byte(minCodeSize);
-    const data = lzwEncode(indices, minCodeSize);
+    out.byte(this.minCodeSize);
+    const data = lzwEncode(indices, this.minCodeSize);
     for (let at = 0; at < data.length; at += 255) {
       const block = data.subarray(at, Math.min(data.length, at + 255));
       out.byte(block.length);
@@ -72,8 +85,12 @@ export function encodeGif(frames, { delayMs = 200, loop = 0 } = {}) {
     }
     out.byte(0);
   }
-  out.byte(0x3b);
-  return out.finish();
+
+  /** The finished file. */
+  finish() {
+    this.out.byte(0x3b);
+    return this.out.finish();
+  }
 }
 
 /**
@@ -102,7 +119,32 @@ export function buildPalette(frames) {
     palette[i * 3 + 1] = (key >> 8) & 255;
     palette[i * 3 + 2] = key & 255;
   }
-  return { palette, indexOf: (r, g, b) => exact.get((r << 16) | (g << 8) | b) };
+  // Colours of frames that were not sampled fall back to the nearest palette entry.
+  return { palette, indexOf: nearestIndex(palette, exact) };
+}
+
+/** Maps a colour to its nearest palette entry, remembering every answer in `cache`. */
+function nearestIndex(palette, cache = new Map()) {
+  const count = palette.length / 3;
+  return (r, g, b) => {
+    const key = (r << 16) | (g << 8) | b;
+    let index = cache.get(key);
+    if (index === undefined) {
+      let bestDistance = Infinity;
+      for (let i = 0; i < count; i++) {
+        const dr = palette[i * 3] - r;
+        const dg = palette[i * 3 + 1] - g;
+        const db = palette[i * 3 + 2] - b;
+        const d = dr * dr + dg * dg + db * db;
+        if (d < bestDistance) {
+          bestDistance = d;
+          index = i;
+        }
+      }
+      cache.set(key, index);
+    }
+    return index;
+  };
 }
 
 function medianCutPalette(frames) {
@@ -154,28 +196,7 @@ function medianCutPalette(frames) {
       palette[i * 3 + k] = Math.round(sum / box.length);
     }
   });
-  const cache = new Map();
-  const count = boxes.length;
-  const indexOf = (r, g, b) => {
-    const key = (r << 16) | (g << 8) | b;
-    let index = cache.get(key);
-    if (index === undefined) {
-      let bestDistance = Infinity;
-      for (let i = 0; i < count; i++) {
-        const dr = palette[i * 3] - r;
-        const dg = palette[i * 3 + 1] - g;
-        const db = palette[i * 3 + 2] - b;
-        const d = dr * dr + dg * dg + db * db;
-        if (d < bestDistance) {
-          bestDistance = d;
-          index = i;
-        }
-      }
-      cache.set(key, index);
-    }
-    return index;
-  };
-  return { palette, indexOf };
+  return { palette, indexOf: nearestIndex(palette) };
 }
 
 /** GIF-flavoured LZW of palette indices: the raw code stream, before sub-blocking. */

@@ -169,3 +169,16 @@ print(json.dumps({"size": list(im.size), "n": im.n_frames, "px": frames}))
   assert.equal(py.n, 2);
   py.px.forEach((rgb, k) => rgb.forEach((v, c) => assert.ok(Math.abs(v - [30, 56, k * 200][c]) < 40)));
 });
+
+test('streamed frames may hold colours the palette sample did not', async () => {
+  const { GifWriter } = await import('../../frontend/gif.js');
+  const sample = frame(4, 4, () => [0, 0, 0]);
+  const other = frame(4, 4, (x) => (x < 2 ? [250, 250, 250] : [10, 0, 0]));
+  const writer = new GifWriter(4, 4, buildPalette([sample, frame(4, 4, () => [255, 255, 255])]));
+  writer.addFrame(sample);
+  writer.addFrame(other);
+  const decoded = decodeGif(writer.finish());
+  const rgb = (k, i) => [...decoded.palette.subarray(decoded.frames[k][i] * 3, decoded.frames[k][i] * 3 + 3)];
+  assert.deepEqual(rgb(1, 0), [255, 255, 255]);
+  assert.deepEqual(rgb(1, 3), [0, 0, 0]);
+});
