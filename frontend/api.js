@@ -33,27 +33,39 @@ async function get(route, params, { signal } = {}) {
   return response;
 }
 
-/** Reads a body as bytes, reporting progress (0..1) when the length is known. */
-async function bytesOf(response, onProgress) {
-  const total = Number(response.headers.get('Content-Length')) || 0;
+/**
+ * Reads a body as bytes, reporting progress (0..1). The total is the Content-Length, or else
+ * the caller's estimate `expectedBytes` (a streamed answer may not announce its length).
+ */
+async function bytesOf(response, onProgress, expectedBytes) {
+  const announced = Number(response.headers.get('Content-Length')) || 0;
+  const total = announced || expectedBytes || 0;
   if (!onProgress || !total || !response.body) return new Uint8Array(await response.arrayBuffer());
-  const out = new Uint8Array(total);
+  const chunks = [];
   const reader = response.body.getReader();
   let received = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    if (received + value.length > total) throw new RouteError(0, 'response longer than announced');
-    out.set(value, received);
+    chunks.push(value);
     received += value.length;
-    onProgress(received / total);
+    onProgress(Math.min(announced ? 1 : 0.99, received / total));
   }
-  return received === total ? out : out.subarray(0, received);
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(received);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }
 
 async function records(route, params, options = {}) {
   const response = await get(route, params, options);
-  return decodeBundleRecords(await bytesOf(response, options.onProgress));
+  const bytes = await bytesOf(response, options.onProgress, options.expectedBytes);
+  if (options.onBytes) options.onBytes(bytes.length);
+  return decodeBundleRecords(bytes);
 }
 
 /** {version, runs: [RUN, ...]}. */

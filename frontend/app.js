@@ -99,8 +99,9 @@ function cached(map, key, make) {
 }
 
 export class Dashboard {
-  constructor(root) {
+  constructor(root, { styled = Promise.resolve() } = {}) {
     this.root = root;
+    this.styled = styled;
     this.state = coerceState({}, STATE_SPEC);
     this.generation = 0;
     this.playing = false;
@@ -220,6 +221,7 @@ export class Dashboard {
     const answer = await fetchRuns();
     this.allRuns = Array.isArray(answer.runs) ? answer.runs : [];
     this.runs = this.allRuns.filter((r) => r.sweep_tag || r.ig_tag);
+    await this.styled;
     if (!this.runs.length) {
       replaceChildren(this.root, emptyState(this.allRuns));
       this.root.dataset.state = 'empty';
@@ -301,6 +303,7 @@ export class Dashboard {
         this.loadEpoch(this.exampleFor(this.state.example), epoch),
         this.loadFeatureEpoch(epoch),
       ]);
+      await this.styled; // sizes are measured next: they need the stylesheet
       if (generation !== this.generation) return;
       this.probe = probe;
       this.galleryData = gallery;
@@ -387,7 +390,7 @@ export class Dashboard {
     if (!data.pending.has(epoch)) {
       data.pending.set(
         epoch,
-        fetchExample(this.run, data.index, epoch)
+        fetchExample(this.run, data.index, epoch, { onBytes: (n) => (this.epochBytes = n) })
           .then((entries) => data.add(entries))
           .catch((e) => this.showError(e))
           .finally(() => data.pending.delete(epoch)),
@@ -404,6 +407,9 @@ export class Dashboard {
     const index = this.state.example;
     data.progress = 0;
     data.loadingAll = fetchExample(run, index, null, {
+      // One epoch's answer times the number of epochs: the size to expect when the server
+      // streams its answer without a Content-Length.
+      expectedBytes: this.epochBytes ? this.epochBytes * this.epochs.length : 0,
       onProgress: (p) => {
         data.progress = p;
         if (data === this.exampleData) this.updatePlayer();

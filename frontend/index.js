@@ -16,8 +16,8 @@ export async function render() {
   document.title = 'Attributions';
   const root = el('div', { class: 'tba-root', id: 'tb-attrib' });
   document.body.append(root);
-  await loaded;
-  const dashboard = new Dashboard(root);
+  // Data requests start now, in parallel with the stylesheet; the first render waits for it.
+  const dashboard = new Dashboard(root, { styled: loaded });
   // A handle for debugging and for bench/frontend.py; nothing in the page relies on it.
   window.tbAttrib = dashboard;
   await dashboard.start();
