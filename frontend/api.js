@@ -1,11 +1,9 @@
-// The plugin's HTTP routes (docs/format.md, "Plugin routes").
-//
-// URLs are relative ("./runs"): TensorBoard's plugin iframe page sets
-// <base href="plugin/tb_attrib/"> under ".../data/", so they resolve to
-// ".../data/plugin/tb_attrib/runs" whatever --path_prefix is.
+// Fetching and decoding the plugin's routes (docs/format.md, "Plugin routes").
 
 import { decodeBundleRecords } from './codec.js';
 import { parseExample, parseFeatureMaps, parseGallery, parseProbe } from './model.js';
+import { takePrefetched } from './prefetch.js';
+import { exampleUrl, featureMapsUrl, galleryUrl, probeUrl, routeUrl } from './routes.js';
 
 export class RouteError extends Error {
   constructor(status, message) {
@@ -15,20 +13,11 @@ export class RouteError extends Error {
   }
 }
 
-function url(route, params = {}) {
-  const query = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) {
-    if (v !== null && v !== undefined) query.set(k, String(v));
-  }
-  const text = query.toString();
-  return `./${route}${text ? `?${text}` : ''}`;
-}
-
-async function get(route, params, { signal } = {}) {
-  const response = await fetch(url(route, params), { signal, credentials: 'same-origin' });
+async function get(url, { signal } = {}) {
+  const response = await (takePrefetched(url) || fetch(url, { signal, credentials: 'same-origin' }));
   if (!response.ok) {
     const body = await response.text().catch(() => '');
-    throw new RouteError(response.status, body.trim() || `${route}: HTTP ${response.status}`);
+    throw new RouteError(response.status, body.trim() || `${url}: HTTP ${response.status}`);
   }
   return response;
 }
@@ -61,8 +50,8 @@ async function bytesOf(response, onProgress, expectedBytes) {
   return out;
 }
 
-async function records(route, params, options = {}) {
-  const response = await get(route, params, options);
+async function records(url, options = {}) {
+  const response = await get(url, options);
   const bytes = await bytesOf(response, options.onProgress, options.expectedBytes);
   if (options.onBytes) options.onBytes(bytes.length);
   return decodeBundleRecords(bytes);
@@ -70,26 +59,23 @@ async function records(route, params, options = {}) {
 
 /** {version, runs: [RUN, ...]}. */
 export async function fetchRuns(options) {
-  const response = await get('runs', {}, options);
+  const response = await get(routeUrl('runs'), options);
   return response.json();
 }
 
 export async function fetchProbe(run, options) {
-  return parseProbe(await records('probe', { run: run.run, tag: run.probe_tag }, options));
+  return parseProbe(await records(probeUrl(run), options));
 }
 
 export async function fetchGallery(run, options) {
-  return parseGallery(
-    await records('gallery', { run: run.run, sweep_tag: run.sweep_tag, ig_tag: run.ig_tag }, options),
-  );
+  return parseGallery(await records(galleryUrl(run), options));
 }
 
 /** Every epoch of one example (epoch null: one request for playback) or just one epoch. */
 export async function fetchExample(run, index, epoch, options) {
-  const params = { run: run.run, index, epoch, sweep_tag: run.sweep_tag, ig_tag: run.ig_tag };
-  return parseExample(await records('example', params, options));
+  return parseExample(await records(exampleUrl(run, index, epoch), options));
 }
 
 export async function fetchFeatureMaps(run, layer, index, epoch, options) {
-  return parseFeatureMaps(await records('feature_maps', { run: run.run, layer, index, epoch }, options));
+  return parseFeatureMaps(await records(featureMapsUrl(run, layer, index, epoch), options));
 }

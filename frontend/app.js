@@ -14,7 +14,6 @@ import { DEFAULT_PALETTE, PALETTES, paletteLuts } from './colormap.js';
 import { CLIPS, Controls, VIEWS } from './controls.js';
 import { el, replaceChildren, setText } from './dom.js';
 import { emptyState } from './emptystate.js';
-import { canvasToBlob, composeView, download, recordGif, recordWebm, safeName, webmType } from './exporter.js';
 import { formatPercent, formatValue } from './format.js';
 import { Gallery } from './gallery.js';
 import { connectHost, readUrlState, watchTheme, writeUrlState } from './host.js';
@@ -23,6 +22,7 @@ import { Legend } from './legend.js';
 import { className, galleryPrediction } from './model.js';
 import { SCALE_MODES, ScaleCache } from './normalize.js';
 import { grayscale } from './pixels.js';
+import { initialSelection, usableRuns } from './routes.js';
 import { Player, SPEEDS } from './player.js';
 import { SweepView } from './sweep.js';
 import { coerceState } from './urlstate.js';
@@ -120,7 +120,11 @@ export class Dashboard {
       onSetting: (key, value) => this.setSetting(key, value),
       onExport: (kind) => this.exportView(kind),
     });
-    this.controls.setExportSupport('webm', Boolean(webmType()));
+    // MediaRecorder on a canvas stream (the WebM export); the exporter loads on first use.
+    this.controls.setExportSupport(
+      'webm',
+      typeof MediaRecorder !== 'undefined' && Boolean(HTMLCanvasElement.prototype.captureStream),
+    );
     this.gallery = new Gallery({ onSelect: (i) => this.selectExample(i) });
     this.player = new Player({
       onSeek: (i) => this.seek(i),
@@ -220,7 +224,7 @@ export class Dashboard {
   async loadRuns() {
     const answer = await fetchRuns();
     this.allRuns = Array.isArray(answer.runs) ? answer.runs : [];
-    this.runs = this.allRuns.filter((r) => r.sweep_tag || r.ig_tag);
+    this.runs = usableRuns(this.allRuns);
     await this.styled;
     if (!this.runs.length) {
       replaceChildren(this.root, emptyState(this.allRuns));
@@ -228,10 +232,10 @@ export class Dashboard {
       return;
     }
     replaceChildren(this.root, this.sidebar, this.main);
-    const wanted = this.runs.find((r) => r.run === this.state.run) || this.runs[0];
-    this.controls.setRuns(this.runs, wanted.run);
+    const selection = initialSelection(this.runs, this.state);
+    this.controls.setRuns(this.runs, selection.run.run);
     this.controls.update(this.state);
-    await this.selectRun(wanted.run, { fromUrl: true });
+    await this.selectRun(selection.run.run, { selection });
   }
 
   /** TensorBoard reloaded its data: pick up new runs and new epochs without losing place. */
@@ -242,7 +246,7 @@ export class Dashboard {
     }
     try {
       const answer = await fetchRuns();
-      const runs = (answer.runs || []).filter((r) => r.sweep_tag || r.ig_tag);
+      const runs = usableRuns(answer.runs);
       this.allRuns = answer.runs || [];
       this.runs = runs;
       this.controls.setRuns(runs, this.run.run);
@@ -272,19 +276,18 @@ export class Dashboard {
     }
   }
 
-  async selectRun(name, { fromUrl = false } = {}) {
+  /** Opens a run: at `selection` (from the URL) or at its first example and newest epoch. */
+  async selectRun(name, { selection = null } = {}) {
     const run = this.runs.find((r) => r.run === name);
     if (!run) return;
     this.stop();
     const generation = ++this.generation;
+    const start = selection || initialSelection([run]);
     this.run = run;
     this.state.run = run.run;
     this.epochs = run.epochs || [];
-    const wantedEpoch = fromUrl ? this.state.epoch : null;
-    const index = this.epochs.indexOf(wantedEpoch);
-    this.epochIndex = index >= 0 ? index : this.epochs.length - 1;
-    const count = run.num_examples || 0;
-    if (!fromUrl || this.state.example >= count) this.state.example = 0;
+    this.epochIndex = start.epochIndex;
+    this.state.example = start.example;
     const layers = run.feature_maps || [];
     if (!layers.some((l) => l.layer === this.state.layer)) this.state.layer = layers.length ? layers[0].layer : null;
     this.examples.clear();
@@ -303,13 +306,17 @@ export class Dashboard {
         this.loadEpoch(this.exampleFor(this.state.example), epoch),
         this.loadFeatureEpoch(epoch),
       ]);
+      performance.mark('tb_attrib:data');
       await this.styled; // sizes are measured next: they need the stylesheet
       if (generation !== this.generation) return;
       this.probe = probe;
       this.galleryData = gallery;
       this.gallery.setProbe(probe);
+      performance.mark('tb_attrib:gallery');
       this.prepareExample();
+      performance.mark('tb_attrib:prepared');
       this.measure(); // the cards are in the page now
+      performance.mark('tb_attrib:measured');
       this.renderFrame();
       this.markFirstRender();
       this.loadAllEpochs();
@@ -697,12 +704,20 @@ export class Dashboard {
     this.root.dataset.loaded = data && data.full ? '1' : '0';
   }
 
+  /** Marks the first full render once it is on screen (after the next frame is painted). */
   markFirstRender() {
-    if (this.firstRenderDone) return;
+    if (this.firstRenderDone) {
+      this.root.dataset.state = 'ready';
+      return;
+    }
     this.firstRenderDone = true;
-    this.root.dataset.state = 'ready';
-    this.root.dataset.firstRenderMs = performance.now().toFixed(1);
-    performance.mark('tb_attrib:first-render');
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        this.root.dataset.firstRenderMs = performance.now().toFixed(1);
+        performance.mark('tb_attrib:first-render');
+        this.root.dataset.state = 'ready';
+      }),
+    );
   }
 
   // ----- export ------------------------------------------------------------------------------
@@ -745,8 +760,9 @@ export class Dashboard {
     if (!this.run || !this.probe || this.exporting) return;
     this.exporting = true;
     this.stop();
-    const base = `${safeName(this.run.run)}_example${this.state.example}`;
     try {
+      const { canvasToBlob, composeView, download, recordGif, recordWebm, safeName } = await import('./exporter.js');
+      const base = `${safeName(this.run.run)}_example${this.state.example}`;
       if (kind === 'png') {
         const blob = await canvasToBlob(composeView(this.exportParts()));
         download(blob, `${base}_epoch${this.currentEpoch()}.png`);

@@ -1,23 +1,32 @@
 // Entry point: TensorBoard imports this module in the plugin's iframe and calls render() once.
+//
+// Kept small on purpose: the first requests start and the stylesheet is attached before the
+// rest of the modules load, so the network and the module graph overlap.
 
-import { Dashboard } from './app.js';
-import { el } from './dom.js';
+import { prefetchStart } from './prefetch.js';
 
 export async function render() {
-  // The stylesheet sits beside this module; its URL keeps working under --path_prefix.
-  const style = el('link', { rel: 'stylesheet', href: new URL('./style.css', import.meta.url).href });
-  const loaded = new Promise((resolve) => {
+  prefetchStart();
+  const style = document.createElement('link');
+  style.rel = 'stylesheet';
+  // Beside this module; the URL keeps working under --path_prefix.
+  style.href = new URL('./style.css', import.meta.url).href;
+  const styled = new Promise((resolve) => {
     style.addEventListener('load', resolve);
     style.addEventListener('error', resolve);
   });
   document.head.append(style);
-  const meta = el('meta', { name: 'viewport', content: 'width=device-width, initial-scale=1' });
+  const meta = document.createElement('meta');
+  meta.name = 'viewport';
+  meta.content = 'width=device-width, initial-scale=1';
   document.head.append(meta);
   document.title = 'Attributions';
-  const root = el('div', { class: 'tba-root', id: 'tb-attrib' });
+  const root = document.createElement('div');
+  root.className = 'tba-root';
+  root.id = 'tb-attrib';
   document.body.append(root);
-  // Data requests start now, in parallel with the stylesheet; the first render waits for it.
-  const dashboard = new Dashboard(root, { styled: loaded });
+  const { Dashboard } = await import('./app.js');
+  const dashboard = new Dashboard(root, { styled });
   // A handle for debugging and for bench/frontend.py; nothing in the page relies on it.
   window.tbAttrib = dashboard;
   await dashboard.start();
