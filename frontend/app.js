@@ -37,6 +37,7 @@ const STATE_SPEC = {
   palette: { type: 'enum', values: Object.keys(PALETTES), default: DEFAULT_PALETTE },
   layer: { type: 'string', default: null },
   speed: { type: 'enum', values: SPEEDS.map(String), default: '5' },
+  outline: { type: 'enum', values: ['on', 'off'], default: 'on' },
 };
 
 const URL_WRITE_DELAY_MS = 250;
@@ -147,7 +148,16 @@ export class Dashboard {
       el('section', { class: 'card', 'data-card': role }, el('header', {}, el('h3', { text: title }), tools), ...body);
 
     this.sweepCard = card('Interior gradients — the alpha sweep', 'sweep', this.sweepLegend.root, this.sweepNote, this.sweep.root);
-    this.igCard = card('Integrated gradients', 'ig', this.igLegend.root, this.igNote, this.ig.root);
+    this.outlineBox = el('input', { type: 'checkbox', 'data-role': 'outline' });
+    this.outlineBox.addEventListener('change', () => this.setSetting('outline', this.outlineBox.checked ? 'on' : 'off'));
+    this.outlineToggle = el(
+      'label',
+      { class: 'inline toggle', title: 'Outline the object mask written with the probe' },
+      this.outlineBox,
+      'Object outline',
+    );
+    const igTools = el('div', { class: 'card-tools' }, this.outlineToggle, this.igLegend.root);
+    this.igCard = card('Integrated gradients', 'ig', igTools, this.igNote, this.ig.root);
     this.chartCard = card('Saturation', 'charts', null, this.charts.root);
     this.activationCard = card('Activations', 'activations', this.activations.header, this.activations.grid, this.activations.message);
 
@@ -190,8 +200,9 @@ export class Dashboard {
   onKey(event) {
     if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey || !this.run) return;
     const tag = event.target && event.target.tagName;
-    const typing = tag === 'SELECT' || (tag === 'INPUT' && event.target.type !== 'range') || tag === 'TEXTAREA';
-    if (typing) return;
+    // Keys that the focused control needs for itself: choosing in a <select>, editing text.
+    const textual = tag === 'INPUT' && !['range', 'checkbox', 'radio', 'button'].includes(event.target.type);
+    if (tag === 'SELECT' || tag === 'TEXTAREA' || textual) return;
     if (event.key === 'ArrowLeft' || event.key === 'ArrowRight') {
       event.preventDefault();
       this.step(event.key === 'ArrowLeft' ? -1 : 1);
@@ -296,7 +307,11 @@ export class Dashboard {
     this.activations.setLayers(layers, this.state.layer);
     this.activationCard.hidden = !layers.length;
     this.igCard.hidden = !run.ig_tag;
+    this.chartCard.hidden = !run.sweep_tag;
     this.hideError();
+    if (run.warnings && run.warnings.length) {
+      this.showNotice(`Some series of this run could not be read: ${run.warnings.join('; ')}`);
+    }
     this.root.dataset.state = 'loading';
     try {
       const epoch = this.currentEpoch();
@@ -365,6 +380,8 @@ export class Dashboard {
     const approx = this.baseline.exact ? '' : ` The "${this.baseline.label}" baseline is not stored in the log: scaled inputs are drawn towards gray, approximately.`;
     setText(this.sweepNote, `Gradient of the target score at baseline + α·(x − baseline); baseline: ${this.baseline.label}.${approx}`);
     this.sweepCard.hidden = !this.run.sweep_tag;
+    this.outlineToggle.hidden = !this.probe.masks[this.state.example];
+    this.outlineBox.checked = this.state.outline === 'on';
   }
 
   sweepBaselineName() {
@@ -559,6 +576,7 @@ export class Dashboard {
         palette: this.state.palette,
         layer: this.state.layer,
         speed: this.state.speed,
+        outline: this.state.outline,
       });
     }, URL_WRITE_DELAY_MS);
   }
@@ -637,7 +655,8 @@ export class Dashboard {
       const ig = entry ? entry.ig : null;
       const igMode = mode === 'epochs' ? 'epochs' : 'map';
       const igScale = ig ? data.igScales.scales(igMode, clip, epoch)[0] : 0;
-      if (entry || !loading) this.ig.render({ ig, view: this.state.view, luts, scale: igScale, gray: this.gray, classNames });
+      const mask = this.state.outline === 'on' ? this.probe.masks[this.state.example] : null;
+      if (entry || !loading) this.ig.render({ ig, view: this.state.view, luts, scale: igScale, gray: this.gray, classNames, mask });
       this.igLegend.update({
         view: this.state.view === 'abs' ? 'abs' : 'signed',
         scale: ig ? igScale : null,
@@ -799,11 +818,19 @@ export class Dashboard {
   showError(error) {
     const text = error instanceof RouteError ? `The server answered ${error.status}: ${error.message}` : String(error.message || error);
     setText(this.banner, text);
+    this.banner.classList.remove('notice');
     this.banner.hidden = false;
   }
 
   hideError() {
     this.banner.hidden = true;
+  }
+
+  /** A message that is not an error (shown in the same place, without the error colour). */
+  showNotice(text) {
+    setText(this.banner, text);
+    this.banner.classList.add('notice');
+    this.banner.hidden = false;
   }
 
   showFatal(error) {

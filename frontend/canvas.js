@@ -43,7 +43,8 @@ export function scratch(canvas) {
  */
 export function displayAt(canvas, cssWidth) {
   const w = Math.max(1, Math.round(cssWidth));
-  const h = Math.max(1, Math.round((w * canvas.height) / canvas.width));
+  // A map of a flat [D] input is one row of D pixels: give it a visible band, not 1 px.
+  const h = canvas.height === 1 ? Math.max(12, Math.round(w / 8)) : Math.max(1, Math.round((w * canvas.height) / canvas.width));
   canvas.style.width = `${w}px`;
   canvas.style.height = `${h}px`;
   canvas.style.imageRendering = w >= canvas.width ? 'pixelated' : 'auto';

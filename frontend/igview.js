@@ -5,7 +5,9 @@ import { displayAt, ensureSize, pixelCanvas, putRgba, scratch } from './canvas.j
 import { el, setText } from './dom.js';
 import { formatValue } from './format.js';
 import { className } from './model.js';
-import { imageRgba, paintMap } from './pixels.js';
+import { imageRgba, outlineMask, paintMap } from './pixels.js';
+
+const OUTLINE = [255, 214, 0];
 
 export class IgView {
   constructor() {
@@ -54,7 +56,7 @@ export class IgView {
     for (const c of [this.input, this.map, this.overlay]) displayAt(c, cell);
   }
 
-  /** frame: {ig, view, luts, scale, gray, classNames} */
+  /** frame: {ig, view, luts, scale, gray, classNames, mask (object mask to outline, or null)} */
   render(frame) {
     const { ig } = frame;
     this.message.hidden = Boolean(ig);
@@ -69,10 +71,14 @@ export class IgView {
     ensureSize(this.map, ig.width, ig.height);
     ensureSize(this.overlay, ig.width, ig.height);
     const mapView = frame.view === 'abs' ? 'abs' : 'signed';
-    const m = scratch(this.map);
-    putRgba(this.map, paintMap(mapView, ig.codes, 0, size, ig.scale, frame.scale, frame.luts, frame.gray, m));
-    const o = scratch(this.overlay);
-    putRgba(this.overlay, paintMap('overlay', ig.codes, 0, size, ig.scale, frame.scale, frame.luts, frame.gray, o));
+    const m = paintMap(mapView, ig.codes, 0, size, ig.scale, frame.scale, frame.luts, frame.gray, scratch(this.map));
+    const o = paintMap('overlay', ig.codes, 0, size, ig.scale, frame.scale, frame.luts, frame.gray, scratch(this.overlay));
+    if (frame.mask && frame.mask.data.length === size) {
+      outlineMask(m, frame.mask.data, ig.width, ig.height, OUTLINE);
+      outlineMask(o, frame.mask.data, ig.width, ig.height, OUTLINE);
+    }
+    putRgba(this.map, m);
+    putRgba(this.overlay, o);
     const gap = ig.scoreInput - ig.scoreBaseline;
     setText(this.stats.delta, formatValue(ig.delta));
     setText(this.stats.relative, Number.isFinite(gap) && gap !== 0 ? formatValue(Math.abs(ig.delta / gap)) : '—');

@@ -148,3 +148,24 @@ export function paintMap(view, codes, start, count, mapScale, displayScale, luts
   }
   return paintCodes(codes, start, count, codeColors(view, mapScale, displayScale, luts), out);
 }
+
+/**
+ * Draws the outline of an object mask ([H, W], non-zero inside) into RGBA pixels: every
+ * inside pixel with an outside 4-neighbour (or on the image border) takes colour `rgb`.
+ */
+export function outlineMask(rgba, mask, width, height, rgb) {
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      if (!mask[i]) continue;
+      const edge =
+        x === 0 || y === 0 || x === width - 1 || y === height - 1 ||
+        !mask[i - 1] || !mask[i + 1] || !mask[i - width] || !mask[i + width];
+      if (!edge) continue;
+      rgba[i * 4] = rgb[0];
+      rgba[i * 4 + 1] = rgb[1];
+      rgba[i * 4 + 2] = rgb[2];
+    }
+  }
+  return rgba;
+}

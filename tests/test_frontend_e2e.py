@@ -198,9 +198,34 @@ def test_sweep_and_ig_canvases_change_with_the_epoch(session: Session) -> None:
     session.shot("02-epoch0")
 
 
+def test_activations_follow_the_epoch(session: Session) -> None:
+    frame = session.frame
+    layers = [entry["layer"] for entry in session.demo["feature_maps"]]
+    assert layers, "the demo writes feature maps"
+    frame.select_option("[data-role=layer]", layers[-1])
+    frame.wait_for_selector("canvas[data-role=fmap]")
+    frame.press("body", "Home")
+    session.wait_rendered(session.epochs[0])
+    frame.wait_for_function("!document.querySelector('.fmap-grid').classList.contains('stale')")
+    early = session.digests("canvas[data-role=fmap]")
+    frame.press("body", "End")
+    session.wait_rendered(session.epochs[-1])
+    frame.wait_for_function("!document.querySelector('.fmap-grid').classList.contains('stale')")
+    late = session.digests("canvas[data-role=fmap]")
+    assert len(early) == len(late) > 0
+    assert any(a["hash"] != b["hash"] for a, b in zip(early, late, strict=True))
+    if session.demo["has_masks"]:
+        # The object outline is drawn on the IG maps, and goes away when switched off.
+        with_outline = session.digests("canvas[data-role=ig-overlay]")
+        frame.uncheck("[data-role=outline]")
+        assert session.digests("canvas[data-role=ig-overlay]") != with_outline
+        frame.check("[data-role=outline]")
+
+
 def test_arrow_keys_and_play_advance_the_epoch(session: Session) -> None:
     frame = session.frame
     e = session.epochs
+    frame.click("[data-role=example-title]")  # focus the dashboard itself, not a control
     frame.press("body", "Home")
     session.wait_rendered(e[0])
     session.page.keyboard.press("ArrowRight")

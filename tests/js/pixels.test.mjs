@@ -121,3 +121,11 @@ print(json.dumps({"x": x.ravel().tolist(), "y": gaussian_blur(x, 0.9).ravel().to
     expected.forEach((v, i) => assert.ok(Math.abs(y[i] - v) < 1e-3, `sigma ${sigma} pixel ${i}: ${y[i]} vs ${v}`));
   }
 });
+
+test('mask outlines mark the inside border of the object', async () => {
+  const { outlineMask } = await import('../../frontend/pixels.js');
+  const mask = Uint8Array.from([0, 0, 0, 0, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1]); // 4x4, 3x3 object
+  const rgba = outlineMask(new Uint8ClampedArray(64), mask, 4, 4, [9, 8, 7]);
+  const marked = [...Array(16).keys()].filter((i) => rgba[i * 4] === 9);
+  assert.deepEqual(marked, [5, 6, 7, 9, 11, 13, 14, 15]);
+});
