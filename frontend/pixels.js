@@ -9,6 +9,8 @@
 import { dequantizeCode } from './codec.js';
 import { NONFINITE_RGB, divergingIndex, sequentialIndex } from './colormap.js';
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** Width and height of an image [H, W, C] or map [H, W]. */
 export function imageSize(shape) {
   return { height: shape[0], width: shape[1] };
@@ -89,6 +91,13 @@ export function codeColors(view, mapScale, displayScale, luts) {
 /** Paints `count` codes starting at `start` through a codeColors table into RGBA `out`. */
 export function paintCodes(codes, start, count, table, out) {
   const rgba = out || new Uint8ClampedArray(count * 4);
+  if (rgba.byteOffset % 4 === 0 && table.byteOffset % 4 === 0) {
+    // One 32-bit copy per pixel: the 4 bytes keep their order whatever the endianness.
+    const pixels = new Uint32Array(rgba.buffer, rgba.byteOffset, count);
+    const colors = new Uint32Array(table.buffer, table.byteOffset, 256);
+    for (let i = 0; i < count; i++) pixels[i] = colors[codes[start + i] + 128];
+    return rgba;
+  }
   for (let i = 0, o = 0; i < count; i++, o += 4) {
     const t = (codes[start + i] + 128) << 2;
     rgba[o] = table[t];
@@ -128,6 +137,21 @@ export function overlayWeights(mapScale, displayScale, luts) {
 export function paintOverlay(codes, start, count, gray, weights, out) {
   const rgba = out || new Uint8ClampedArray(count * 4);
   const { weight, color } = weights;
+  if (LITTLE_ENDIAN && rgba.byteOffset % 4 === 0) {
+    // Packed 32-bit stores (0xAABBGGRR on little-endian machines): one write per pixel.
+    const pixels = new Uint32Array(rgba.buffer, rgba.byteOffset, count);
+    for (let i = 0; i < count; i++) {
+      const q = codes[start + i] + 128;
+      const w = weight[q];
+      const g = 64 + gray[i] * 0.75;
+      const c = q * 3;
+      const r = (g + w * (color[c] - g) + 0.5) | 0;
+      const gg = (g + w * (color[c + 1] - g) + 0.5) | 0;
+      const b = (g + w * (color[c + 2] - g) + 0.5) | 0;
+      pixels[i] = 0xff000000 | (b << 16) | (gg << 8) | r;
+    }
+    return rgba;
+  }
   for (let i = 0, o = 0; i < count; i++, o += 4) {
     const q = codes[start + i] + 128;
     const w = weight[q];
