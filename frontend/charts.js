@@ -1,30 +1,93 @@
 // Saturation charts of the selected example: the target's probability and the mean
 // |gradient| against alpha, the current epoch in front and earlier epochs faint behind.
+//
+// Each chart keeps an offscreen "background" canvas with the axes and the earlier epochs'
+// lines. Playing forward adds one faint line to it per frame, so a frame costs one blit and
+// one bold line however many epochs lie behind; stepping back or a new scale redraws it.
 
 import { hidpiContext } from './canvas.js';
 import { el } from './dom.js';
 import { finiteMax, formatValue, niceTicks } from './format.js';
 
 const HEIGHT = 150;
-const BANDS = 4;
 const PAD = { left: 44, right: 10, top: 8, bottom: 26 };
 
 class Chart {
-  constructor(title, yLabel, role) {
+  constructor(title, role) {
     this.canvas = el('canvas', { class: 'chart', 'data-role': role, role: 'img', 'aria-label': title });
     this.root = el('figure', { class: 'chart-box' }, el('figcaption', { text: title }), this.canvas);
-    this.yLabel = yLabel;
+    this.background = document.createElement('canvas');
+    this.key = '';
+    this.drawn = []; // epochs whose faint line is on the background, in order
   }
 
-  /** series: [{epoch, values}] (oldest first; the last is the current epoch). */
-  draw(width, alphas, series, yMax, colors) {
+  /**
+   * series: [{epoch, values}] oldest first, the last one the current epoch; yMax: top of the
+   * axis; total: the run's number of epochs (sets how faint one line is).
+   */
+  draw(width, alphas, series, yMax, total, colors) {
     const ctx = hidpiContext(this.canvas, width, HEIGHT);
-    ctx.clearRect(0, 0, width, HEIGHT);
+    const top = yMax > 0 ? yMax : 1;
     const plotW = width - PAD.left - PAD.right;
     const plotH = HEIGHT - PAD.top - PAD.bottom;
-    const top = yMax > 0 ? yMax : 1;
-    const x = (a) => PAD.left + a * plotW;
-    const y = (v) => PAD.top + plotH - (Math.min(v, top) / top) * plotH;
+    const geometry = {
+      x: (a) => PAD.left + a * plotW,
+      y: (v) => PAD.top + plotH - (Math.min(v, top) / top) * plotH,
+      order: alphas.map((_, i) => i).sort((a, b) => alphas[a] - alphas[b]),
+      alphas,
+    };
+    const past = series.slice(0, -1);
+    const key = [width, top, alphas.join(','), total, Object.values(colors).join(','), this.canvas.width].join('|');
+    const extendsDrawn = this.drawn.length <= past.length && this.drawn.every((e, i) => past[i].epoch === e);
+    if (key !== this.key || !extendsDrawn) {
+      this.key = key;
+      this.drawn = [];
+      this.resetBackground(width, top, plotW, plotH, geometry, colors);
+    }
+    if (this.drawn.length < past.length) {
+      const bg = this.background.getContext('2d');
+      bg.strokeStyle = colors.past;
+      bg.lineWidth = 1;
+      // Faint enough that all of a run's epochs together do not turn solid.
+      bg.globalAlpha = Math.max(0.05, Math.min(0.3, 4 / Math.max(1, total)));
+      bg.beginPath();
+      for (const s of past.slice(this.drawn.length)) {
+        trace(bg, geometry, s.values);
+        this.drawn.push(s.epoch);
+      }
+      bg.stroke();
+      bg.globalAlpha = 1;
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    ctx.drawImage(this.background, 0, 0);
+    const ratio = this.canvas.width / width;
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    if (series.length) {
+      const current = series[series.length - 1].values;
+      ctx.strokeStyle = colors.current;
+      ctx.fillStyle = colors.current;
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      trace(ctx, geometry, current);
+      ctx.stroke();
+      for (const i of geometry.order) {
+        if (!Number.isFinite(current[i])) continue;
+        ctx.beginPath();
+        ctx.arc(geometry.x(alphas[i]), geometry.y(current[i]), 2.5, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+    }
+  }
+
+  /** Axes, grid and tick labels on a cleared background of the chart's pixel size. */
+  resetBackground(width, top, plotW, plotH, { x, y }, colors) {
+    const bg = this.background;
+    bg.width = this.canvas.width;
+    bg.height = this.canvas.height;
+    const ctx = bg.getContext('2d');
+    const ratio = bg.width / width;
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.font = '10px Roboto, sans-serif';
     ctx.lineWidth = 1;
     ctx.strokeStyle = colors.grid;
@@ -42,58 +105,28 @@ class Chart {
     ctx.textBaseline = 'top';
     for (const t of niceTicks(0, 1, 5)) ctx.fillText(formatValue(t), x(t), PAD.top + plotH + 4);
     ctx.fillText('α', PAD.left + plotW / 2, PAD.top + plotH + 14);
-    const order = alphas.map((_, i) => i).sort((a, b) => alphas[a] - alphas[b]);
-    const trace = (values) => {
-      let started = false;
-      for (const i of order) {
-        const v = values[i];
-        if (!Number.isFinite(v)) continue;
-        if (started) ctx.lineTo(x(alphas[i]), y(v));
-        else ctx.moveTo(x(alphas[i]), y(v));
-        started = true;
-      }
-    };
-    const line = (values) => {
-      ctx.beginPath();
-      trace(values);
-      ctx.stroke();
-    };
-    // Earlier epochs in BANDS recency bands, one path each (older bands fainter): a few
-    // strokes per frame whatever the number of epochs, which keeps playback smooth.
-    const past = series.length - 1;
-    ctx.strokeStyle = colors.past;
-    for (let band = 0; band < BANDS && past > 0; band++) {
-      const from = Math.floor((band * past) / BANDS);
-      const to = Math.floor(((band + 1) * past) / BANDS);
-      if (to <= from) continue;
-      ctx.globalAlpha = 0.1 + (0.3 * (band + 1)) / BANDS;
-      ctx.beginPath();
-      for (let n = from; n < to; n++) trace(series[n].values);
-      ctx.stroke();
-    }
-    ctx.globalAlpha = 1;
-    if (past >= 0) {
-      const current = series[past].values;
-      ctx.strokeStyle = colors.current;
-      ctx.fillStyle = colors.current;
-      ctx.lineWidth = 2;
-      line(current);
-      for (const i of order) {
-        if (!Number.isFinite(current[i])) continue;
-        ctx.beginPath();
-        ctx.arc(x(alphas[i]), y(current[i]), 2.5, 0, 2 * Math.PI);
-        ctx.fill();
-      }
-    }
+  }
+}
+
+/** Adds one polyline (values at the sorted alphas, gaps at non-finite values) to the path. */
+function trace(ctx, { x, y, order, alphas }, values) {
+  let started = false;
+  for (const i of order) {
+    const v = values[i];
+    if (!Number.isFinite(v)) continue;
+    if (started) ctx.lineTo(x(alphas[i]), y(v));
+    else ctx.moveTo(x(alphas[i]), y(v));
+    started = true;
   }
 }
 
 export class SaturationCharts {
   constructor() {
-    this.prob = new Chart('Target probability vs α', 'p', 'chart-prob');
-    this.grad = new Chart('Mean |gradient| vs α', '|g|', 'chart-grad');
+    this.prob = new Chart('Target probability vs α', 'chart-prob');
+    this.grad = new Chart('Mean |gradient| vs α', 'chart-grad');
     this.note = el('div', { class: 'chart-note' });
     this.root = el('div', { class: 'charts' }, this.prob.root, this.grad.root, this.note);
+    this.gradMax = { history: null, value: 0 };
   }
 
   /**
@@ -102,11 +135,23 @@ export class SaturationCharts {
    */
   render({ alphas, history, epoch, width, colors }) {
     const upTo = history.filter((h) => h.epoch <= epoch);
-    const gradMax = finiteMax(history.flatMap((h) => Array.from(h.absMean || [])));
-    this.prob.draw(width, alphas, upTo.map((h) => ({ epoch: h.epoch, values: h.probs })), 1, colors);
-    this.grad.draw(width, alphas, upTo.map((h) => ({ epoch: h.epoch, values: h.absMean || [] })), gradMax * 1.05, colors);
+    if (this.gradMax.history !== history) {
+      // One axis for every loaded epoch, so that growth and fading show.
+      this.gradMax = { history, value: finiteMax(history.flatMap((h) => Array.from(h.absMean || []))) };
+    }
+    const total = history.length;
+    this.prob.draw(width, alphas, upTo.map((h) => ({ epoch: h.epoch, values: h.probs })), 1, total, colors);
+    this.grad.draw(
+      width,
+      alphas,
+      upTo.map((h) => ({ epoch: h.epoch, values: h.absMean || [] })),
+      this.gradMax.value * 1.05,
+      total,
+      colors,
+    );
     const first = upTo.length ? upTo[0].epoch : epoch;
     const previous = upTo.length > 1 ? upTo[upTo.length - 2].epoch : null;
-    this.note.textContent = previous === null ? '' : `Bold: epoch ${epoch}. Faint: epochs ${first}–${previous}, older fainter.`;
+    const text = previous === null ? '' : `Bold: epoch ${epoch}. Faint: epochs ${first}–${previous}.`;
+    if (this.note.textContent !== text) this.note.textContent = text;
   }
 }
