@@ -10,94 +10,25 @@ import { ActivationsView } from './activations.js';
 import { RouteError, fetchExample, fetchFeatureMaps, fetchGallery, fetchProbe, fetchRuns } from './api.js';
 import { baselinePixels } from './baseline.js';
 import { SaturationCharts } from './charts.js';
-import { DEFAULT_PALETTE, PALETTES, paletteLuts } from './colormap.js';
-import { CLIPS, Controls, VIEWS } from './controls.js';
+import { paletteLuts } from './colormap.js';
+import { Controls } from './controls.js';
 import { el, replaceChildren, setText } from './dom.js';
 import { emptyState } from './emptystate.js';
-import { formatPercent, formatValue } from './format.js';
+import { ExampleData, FeatureData, cached } from './examples.js';
+import { formatPercent } from './format.js';
 import { Gallery } from './gallery.js';
 import { connectHost, readUrlState, watchTheme, writeUrlState } from './host.js';
 import { IgView } from './igview.js';
 import { Legend } from './legend.js';
 import { className, galleryPrediction } from './model.js';
-import { SCALE_MODES, ScaleCache } from './normalize.js';
 import { grayscale } from './pixels.js';
 import { initialSelection, usableRuns } from './routes.js';
-import { Player, SPEEDS } from './player.js';
+import { Player } from './player.js';
+import { STATE_SPEC } from './settings.js';
 import { SweepView } from './sweep.js';
 import { coerceState } from './urlstate.js';
 
-const STATE_SPEC = {
-  run: { type: 'string', default: null },
-  example: { type: 'int', min: 0, default: 0 },
-  epoch: { type: 'int', min: 0, default: null },
-  view: { type: 'enum', values: Object.keys(VIEWS), default: 'overlay' },
-  scale: { type: 'enum', values: Object.keys(SCALE_MODES), default: 'alphas' },
-  clip: { type: 'enum', values: CLIPS.map(String), default: '99' },
-  palette: { type: 'enum', values: Object.keys(PALETTES), default: DEFAULT_PALETTE },
-  layer: { type: 'string', default: null },
-  speed: { type: 'enum', values: SPEEDS.map(String), default: '5' },
-  outline: { type: 'enum', values: ['on', 'off'], default: 'on' },
-};
-
 const URL_WRITE_DELAY_MS = 250;
-
-/** Per (run, example): sweep + IG of each loaded epoch, and their scale summaries. */
-class ExampleData {
-  constructor(index) {
-    this.index = index;
-    this.byEpoch = new Map();
-    this.sweepScales = new ScaleCache();
-    this.igScales = new ScaleCache();
-    this.full = false;
-    this.pending = new Map();
-    this.historyCache = null;
-  }
-
-  add(entries) {
-    for (const entry of entries) {
-      this.byEpoch.set(entry.epoch, entry);
-      if (entry.sweep) this.sweepScales.set(entry.epoch, entry.sweep.summaries);
-      if (entry.ig) this.igScales.set(entry.epoch, [entry.ig.summary]);
-    }
-    this.historyCache = null;
-  }
-
-  /** [{epoch, probs, absMean}] of every loaded epoch with a sweep, sorted by epoch. */
-  history() {
-    if (!this.historyCache) {
-      this.historyCache = [...this.byEpoch.values()]
-        .filter((e) => e.sweep)
-        .sort((a, b) => a.epoch - b.epoch)
-        .map(({ epoch, sweep }) => ({
-          epoch,
-          probs: Array.from({ length: sweep.count }, (_, k) => sweep.predictions[k * sweep.numClasses + sweep.target]),
-          absMean: sweep.absMean,
-        }));
-    }
-    return this.historyCache;
-  }
-}
-
-/**
- * Most examples (and example x layer feature maps) kept in memory. Every epoch of one 224x224
- * example is about 110 MB, so only the current one and the last few visited stay.
- */
-const CACHED_EXAMPLES = 3;
-
-/** map.get(key) in least-recently-used order, creating with make() and evicting the oldest. */
-function cached(map, key, make) {
-  let value = map.get(key);
-  if (value) {
-    map.delete(key); // re-insert: Map iterates in insertion order, oldest first
-    map.set(key, value);
-    return value;
-  }
-  value = make();
-  map.set(key, value);
-  while (map.size > CACHED_EXAMPLES) map.delete(map.keys().next().value);
-  return value;
-}
 
 export class Dashboard {
   constructor(root, { styled = Promise.resolve() } = {}) {
@@ -401,7 +332,7 @@ export class Dashboard {
 
   featureData() {
     const key = `${this.state.example}|${this.state.layer}`;
-    return cached(this.features, key, () => ({ byEpoch: new Map(), full: false, pending: new Map() }));
+    return cached(this.features, key, () => new FeatureData());
   }
 
   currentEpoch() {
@@ -741,70 +672,14 @@ export class Dashboard {
 
   // ----- export ------------------------------------------------------------------------------
 
-  exportParts() {
-    const epoch = this.currentEpoch();
-    const classNames = this.probe.classNames;
-    const entry = this.exampleData.byEpoch.get(epoch);
-    const columns = this.run.sweep_tag
-      ? this.sweep.columns.map((c) => ({
-          alpha: formatValue(c.alpha),
-          input: c.input,
-          grad: c.grad,
-          pred: `${c.predClass.textContent} ${c.predProb.textContent}`,
-          wrong: c.root.classList.contains('wrong'),
-        }))
-      : [];
-    const ig = this.run.ig_tag
-      ? {
-          canvases: [this.ig.input, this.ig.map, this.ig.overlay],
-          captions: ['Input', this.state.view === 'abs' ? '|IG|' : 'Integrated gradients', 'Overlay'],
-          stats: [
-            ['completeness δ', entry && entry.ig ? formatValue(entry.ig.delta) : '—'],
-            ['F(x) → F(baseline)', this.ig.stats.scores.textContent],
-            ['target', entry && entry.ig ? className(classNames, entry.ig.target) : '—'],
-            ['quadrature', this.ig.stats.method.textContent],
-          ],
-        }
-      : null;
-    return {
-      title: `${this.run.run} · example #${this.state.example} · epoch ${epoch}`,
-      subtitle: `${VIEWS[this.state.view]} · ${SCALE_MODES[this.state.scale]} · clip ${this.state.clip} · ${PALETTES[this.state.palette].label}`,
-      columns,
-      ig,
-      colors: this.themeColors(),
-    };
-  }
-
+  /** PNG of the current view, or the epoch animation as GIF / WebM (exportview.js). */
   async exportView(kind) {
     if (!this.run || !this.probe || this.exporting) return;
     this.exporting = true;
     this.stop();
     try {
-      const { canvasToBlob, composeView, download, recordGif, recordWebm, safeName } = await import('./exporter.js');
-      const base = `${safeName(this.run.run)}_example${this.state.example}`;
-      if (kind === 'png') {
-        const blob = await canvasToBlob(composeView(this.exportParts()));
-        download(blob, `${base}_epoch${this.currentEpoch()}.png`);
-        return;
-      }
-      this.controls.setBusy(true, 'Loading every epoch…');
-      await this.loadAllEpochs();
-      const keep = this.epochIndex;
-      const stage = document.createElement('canvas');
-      const drawFrame = (i) => {
-        this.epochIndex = i;
-        this.renderFrame();
-        return composeView(this.exportParts(), stage);
-      };
-      const delayMs = 1000 / Number(this.state.speed);
-      const onProgress = (done, total) => this.controls.setBusy(true, `Rendering epoch ${done} of ${total}…`);
-      const blob =
-        kind === 'gif'
-          ? await recordGif(this.epochs.length, drawFrame, { delayMs, onProgress })
-          : await recordWebm(this.epochs.length, drawFrame, { delayMs, onProgress });
-      this.epochIndex = keep;
-      this.renderFrame();
-      download(blob, `${base}_epochs.${kind}`);
+      const { exportDashboard } = await import('./exportview.js');
+      await exportDashboard(this, kind);
     } catch (e) {
       this.showError(e);
     } finally {

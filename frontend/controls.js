@@ -4,9 +4,7 @@ import { PALETTES } from './colormap.js';
 import { el, select, setOptions } from './dom.js';
 import { icon } from './icons.js';
 import { SCALE_MODES } from './normalize.js';
-
-export const VIEWS = Object.freeze({ overlay: 'Overlay', signed: 'Signed', abs: 'Magnitude' });
-export const CLIPS = [90, 95, 98, 99, 99.5, 99.9, 100];
+import { CLIPS, VIEWS } from './settings.js';
 
 export class Controls {
   constructor({ onRun, onSetting, onExport }) {

@@ -3,8 +3,7 @@
 
 import { el, setOptions, setText } from './dom.js';
 import { icon } from './icons.js';
-
-export const SPEEDS = [1, 2, 5, 10, 20, 30, 60];
+import { SPEEDS } from './settings.js';
 
 export class Player {
   constructor({ onSeek, onStep, onToggle, onSpeed }) {
