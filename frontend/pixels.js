@@ -138,17 +138,21 @@ export function paintOverlay(codes, start, count, gray, weights, out) {
   const rgba = out || new Uint8ClampedArray(count * 4);
   const { weight, color } = weights;
   if (LITTLE_ENDIAN && rgba.byteOffset % 4 === 0) {
-    // Packed 32-bit stores (0xAABBGGRR on little-endian machines): one write per pixel.
+    // out = g (1 - w) + w c per channel, with (1 - w) and w c (+ 0.5 for rounding) taken
+    // per code from small tables, and packed 32-bit stores (0xAABBGGRR on little-endian
+    // machines): one write per pixel. This is the inner loop of playback.
+    const keep = new Float32Array(256);
+    const add = new Float32Array(256 * 3);
+    for (let q = 0; q < 256; q++) {
+      keep[q] = 1 - weight[q];
+      for (let k = 0; k < 3; k++) add[q * 3 + k] = weight[q] * color[q * 3 + k] + 0.5;
+    }
     const pixels = new Uint32Array(rgba.buffer, rgba.byteOffset, count);
     for (let i = 0; i < count; i++) {
       const q = codes[start + i] + 128;
-      const w = weight[q];
-      const g = 64 + gray[i] * 0.75;
+      const g = (64 + gray[i] * 0.75) * keep[q];
       const c = q * 3;
-      const r = (g + w * (color[c] - g) + 0.5) | 0;
-      const gg = (g + w * (color[c + 1] - g) + 0.5) | 0;
-      const b = (g + w * (color[c + 2] - g) + 0.5) | 0;
-      pixels[i] = 0xff000000 | (b << 16) | (gg << 8) | r;
+      pixels[i] = 0xff000000 | (((g + add[c + 2]) | 0) << 16) | (((g + add[c + 1]) | 0) << 8) | ((g + add[c]) | 0);
     }
     return rgba;
   }
