@@ -82,7 +82,7 @@ export function composeView(parts, target) {
     ig.canvases.forEach((source, i) => {
       const x = pad + i * (cell + gap);
       ctx.fillStyle = colors.muted;
-      ctx.fillText(ig.captions[i], x, y);
+      ctx.fillText(ig.captions[i], x, y, cell);
       blit(source, x, y + 16);
     });
     const sx = pad + 3 * (cell + gap) + 8;

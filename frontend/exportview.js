@@ -25,7 +25,7 @@ export function viewParts(dashboard) {
   const igParts = run.ig_tag
     ? {
         canvases: [ig.input, ig.map, ig.overlay],
-        captions: ['Input', state.view === 'abs' ? '|IG|' : 'Integrated gradients', 'Overlay'],
+        captions: ['Input', state.view === 'abs' ? '|IG|' : 'IG', 'IG overlay'],
         stats: [
           ['completeness δ', entry && entry.ig ? formatValue(entry.ig.delta) : '—'],
           ['F(x) → F(baseline)', ig.stats.scores.textContent],
