@@ -20,6 +20,7 @@ def test_record_round_trip_keeps_fields_and_arrays():
     for name, value in arrays.items():
         np.testing.assert_array_equal(record.arrays[name], np.asarray(value))
     assert record.arrays["labels"].dtype == np.int32
+    assert record.arrays["scalar"].shape == ()  # 0-d arrays stay 0-d, as format.md says
     assert len(data) % 8 == 0
 
 

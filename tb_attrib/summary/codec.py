@@ -63,7 +63,7 @@ def encode_record(fields: Mapping[str, object], arrays: Mapping[str, np.ndarray]
     payloads = []
     offset = 0
     for name, value in arrays.items():
-        array = np.ascontiguousarray(value)
+        array = np.asarray(value, order="C")  # keeps 0-d arrays 0-d (ascontiguousarray would not)
         code = _dtype_code(array.dtype)
         array = array.astype(np.dtype(_DTYPES[code]).newbyteorder("<"), copy=False)
         entries.append([name, code, list(array.shape), offset])
