@@ -153,13 +153,19 @@ export async function recordWebm(count, drawFrame, { delayMs, onProgress }) {
     if (e.data && e.data.size) chunks.push(e.data);
   });
   const stopped = new Promise((resolve) => recorder.addEventListener('stop', resolve));
-  recorder.start();
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  // A timeslice makes the encoder hand over data as it goes, not only at stop().
+  recorder.start(100);
   for (let i = 0; i < count; i++) {
     ctx.drawImage(drawFrame(i), 0, 0);
     if (track.requestFrame) track.requestFrame();
     onProgress(i + 1, count);
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    await sleep(delayMs);
   }
+  // Hold the last frame briefly: on a busy machine the encoder may not have taken the
+  // requested frames yet, and stopping at once would give a header-only file.
+  if (track.requestFrame) track.requestFrame();
+  await sleep(Math.max(delayMs, 300));
   recorder.stop();
   await stopped;
   stream.getTracks().forEach((t) => t.stop());
