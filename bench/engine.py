@@ -1,0 +1,1084 @@
+#!/usr/bin/env python3
+"""Engine benchmark: speed, quadrature accuracy, callback overhead and memory of tb_attrib.
+
+    .venv/bin/python bench/engine.py              # full run (about 10 minutes on 2 shared cores)
+    .venv/bin/python bench/engine.py --quick      # smaller sizes, a smoke test (about 5 minutes)
+    .venv/bin/python bench/engine.py --sections a,d
+
+Everything is measured side by side in one run, on the demo's own network (``demo_train``'s
+``build_model`` trained on its ``make_shapes`` data the way the demo trains it, fewer epochs,
+fixed seed), and printed as Markdown tables; ``docs/benchmarks.md`` ("Engine") records a run.
+
+(a) **Speed against the bare limit.** Our ``integrated_gradients`` (default method, fixed
+    steps, default ``batch_size``, and again at ``batch_size=128``) against one ``tf.function``
+    that computes the same input gradients in a single batch and nothing else. The contenders
+    take turns in an order that rotates every round, so that the machine's noise hits all of
+    them; the median of the per-round ratios ``limit time / our time`` is the fraction of the
+    limit's speed we reach. Also checks that the engine's functions traced once.
+(b) **Quadrature accuracy.** Relative L2 error of each example's IG map against a 3000-point
+    midpoint reference computed here, independently of the engine (so an engine bug cannot hide
+    in its own reference), for every rule at 8..128 evaluations, on the ReLU demo network and on
+    the same network with GELU trained the same way; the completeness ``|delta| / |F(x)-F(b)|``
+    beside it; what ``steps="auto"`` (tolerance 1%) spends per rule; and, for Gauss-Legendre,
+    what other ``AUTO_START_STEPS`` and stopping tests would have spent (simulated from the
+    fixed-step runs, and checked against the engine where they coincide).
+(c) **Callback overhead.** The demo's training with its callbacks at default settings: each
+    callback's epoch hooks are timed in place and divided by the epoch's wall time (first epoch,
+    which traces the functions, reported apart), with the engine's calls inside
+    ``Attributions`` timed and their evaluations counted.
+(d) **Memory.** Peak resident memory added by one IG call, each configuration in a fresh
+    subprocess (the kernel's high-water mark, reset before the call, plus psutil sampling):
+    3000 steps on 16 examples at the default ``batch_size``, a sweep of batch sizes, and the
+    unchunked computation extrapolated from that sweep (running it would take ~12 GiB); then
+    the time and memory of building Gauss-Legendre rules.
+
+The machine is shared and noisy: read times as ratios measured side by side, never as
+absolute numbers; nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import functools
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # demo_train lives at the top level, beside tb_attrib
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+SECTIONS = ("a", "b", "c", "d")
+DEMO_TRAIN_SIZE = 5000  # demo_train.py's default --train-size
+TOLERANCE = 0.01  # the completeness tolerance of steps="auto" studied in (b)
+AUTO_STARTS = (16, 32, 64)  # AUTO_START_STEPS candidates simulated for Gauss-Legendre
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Sizes of one benchmark run (full or ``--quick``)."""
+
+    train_size: int  # training examples (the demo's default is 5000)
+    epochs: int  # training epochs of both networks (the demo's default is 10)
+    probe_size: int  # probe examples explained in (a) and (b)
+    reference_steps: int  # midpoint points of the reference IG in (b); a multiple of 3
+    counts: tuple[int, ...]  # evaluation counts of the accuracy table in (b)
+    speed_sizes: tuple[tuple[int, int], ...]  # (examples, steps) pairs timed in (a)
+    speed_repeats: int  # interleaved rounds per size in (a)
+    memory_steps: int  # steps of the headline memory run in (d)
+    sweep_steps: int  # steps of the batch-size sweep in (d)
+    sweep_batches: tuple[int | None, ...]  # batch sizes of the sweep in (d); None = default
+
+
+FULL = Config(
+    train_size=5000,
+    epochs=3,
+    probe_size=16,
+    reference_steps=3000,
+    counts=(8, 16, 32, 64, 128),
+    speed_sizes=((16, 32), (16, 128)),
+    speed_repeats=5,
+    memory_steps=3000,
+    sweep_steps=128,
+    sweep_batches=(128, None, 2048),
+)
+QUICK = Config(
+    train_size=1500,
+    epochs=2,
+    probe_size=8,
+    reference_steps=600,
+    counts=(8, 16, 32, 64),
+    speed_sizes=((16, 32),),
+    speed_repeats=3,
+    memory_steps=300,
+    sweep_steps=64,
+    sweep_batches=(128,),
+)
+
+
+# ---- shared set-up --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoData:
+    """The demo's training data and its probe (chosen as ``demo_train`` chooses it)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    class_names: list[str]
+    probe_x: np.ndarray
+    probe_y: np.ndarray
+    probe_masks: np.ndarray
+
+
+def load_demo_data(config: Config, seed: int) -> DemoData:
+    """The shapes data set and a class-balanced probe, exactly as ``demo_train.main`` builds
+    them, at ``config.train_size`` training examples."""
+    import demo_train
+
+    x_train, y_train, x_val, y_val, m_val, names = demo_train.load_data(
+        "shapes", config.train_size, seed
+    )
+    probe = demo_train.balanced_probe(y_val, config.probe_size)
+    return DemoData(x_train, y_train, x_val, y_val, names, x_val[probe], y_val[probe], m_val[probe])
+
+
+def build_network(activation: str, num_classes: int, seed: int):
+    """The demo's network, compiled as the demo compiles it; ``activation`` replaces ReLU.
+
+    The smooth variant is a clone of ``demo_train.build_model`` whose ReLU activation layers
+    become ``activation``, so both networks keep the demo's exact architecture.
+    """
+    import keras
+
+    import demo_train
+
+    keras.utils.set_random_seed(seed)
+    model = demo_train.build_model(num_classes)
+    if activation != "relu":
+
+        def swap(layer):
+            config = layer.get_config()
+            if isinstance(layer, keras.layers.Activation) and config["activation"] == "relu":
+                config["activation"] = activation
+            return layer.__class__.from_config(config)
+
+        model = keras.models.clone_model(model, clone_function=swap)
+    model.compile(
+        optimizer=keras.optimizers.Adam(3e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def fit(model, data: DemoData, epochs: int, callbacks: Sequence = ()) -> float:
+    """Trains as ``demo_train`` does (batch 64, validation each epoch); returns the probe
+    accuracy."""
+    model.fit(
+        data.x_train,
+        data.y_train,
+        batch_size=64,
+        epochs=epochs,
+        validation_data=(data.x_val, data.y_val),
+        callbacks=list(callbacks),
+        verbose=0,
+    )
+    predicted = model.predict(data.probe_x, verbose=0).argmax(axis=1)
+    return float(np.mean(predicted == data.probe_y))
+
+
+def bare_limit(model, input_shape: Sequence[int]):
+    """The limit of (a), also the reference integrator of (b).
+
+    One ``tf.function``: interpolate every (example, alpha) pair, take the gradient of each
+    target score in one batch, and return ``(x - b) * sum_j w_j grad(alpha_j)``. No chunking,
+    no bookkeeping, no forward pass for ``F(x)`` or ``F(b)``.
+    """
+    import tensorflow as tf
+
+    example = tf.TensorSpec([None, *input_shape], tf.float32)
+    vector = tf.TensorSpec([None], tf.float32)
+    index = tf.TensorSpec([None], tf.int32)
+    rank = len(input_shape)
+
+    @tf.function(input_signature=[example, example, vector, vector, index])
+    def limit(x, baseline, alphas, weights, targets):
+        n, k = tf.shape(x)[0], tf.shape(alphas)[0]
+        xs = tf.repeat(x, k, axis=0)
+        bs = tf.repeat(baseline, k, axis=0)
+        scale = tf.reshape(tf.tile(alphas, [n]), [-1] + [1] * rank)
+        inputs = bs + scale * (xs - bs)
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            outputs = tf.cast(model(inputs, training=False), tf.float32)
+            score = tf.gather(outputs, tf.repeat(targets, k), axis=1, batch_dims=1)
+        gradients = tf.reshape(tape.gradient(score, inputs), tf.concat([[n, k], input_shape], 0))
+        return (x - baseline) * tf.tensordot(weights, gradients, axes=[[0], [1]])
+
+    return limit
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A Markdown table as text: the first column (labels) left-aligned, the rest right."""
+    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(cells[0], widths, strict=True)) + " |"]
+    align = [str.ljust] + [str.rjust] * (len(widths) - 1)  # labels left, numbers right
+    rules = [":" + "-" * (widths[0] + 1)] + ["-" * (w + 1) + ":" for w in widths[1:]]
+    lines.append("|" + "|".join(rules) + "|")
+    for row in cells[1:]:
+        padded = (pad(c, w) for pad, c, w in zip(align, row, widths, strict=True))
+        lines.append("| " + " | ".join(padded) + " |")
+    return "\n".join(lines)
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+# ---- (a) speed against the bare limit ------------------------------------------------------
+
+
+SMALL_BATCH = 128  # a smaller batch_size timed beside the default in (a)
+
+
+def measure_speed(model, x: np.ndarray, y: np.ndarray, config: Config) -> None:
+    """Prints our IG time against the bare limit's at each (examples, steps) size.
+
+    Three contenders per round, in an order that rotates every round: ours at the default
+    ``batch_size``, ours at ``SMALL_BATCH`` (what a smaller default would cost), the limit.
+    """
+    from tb_attrib.engine import DEFAULT_METHOD, AttributionEngine, default_batch_size, quadrature
+
+    engine = AttributionEngine(model, x.shape[1:])
+    limit = bare_limit(model, x.shape[1:])
+    default = default_batch_size(x.shape[1:])
+    rows = []
+    for examples, steps in config.speed_sizes:
+        xs = np.resize(x, (examples, *x.shape[1:]))  # repeats the probe when asked for more
+        ys = np.resize(y, examples).astype(np.int32)
+        zero = np.zeros_like(xs)
+        rule = quadrature.rule(DEFAULT_METHOD, steps)
+        alphas, weights = rule.alphas.astype(np.float32), rule.weights.astype(np.float32)
+
+        def ours(batch_size=None, xs=xs, ys=ys, steps=steps):
+            return engine.integrated_gradients(
+                xs, target=ys, steps=steps, method=DEFAULT_METHOD, batch_size=batch_size
+            )
+
+        def bare(xs=xs, ys=ys, zero=zero, alphas=alphas, weights=weights) -> np.ndarray:
+            return limit(xs, zero, alphas, weights, ys).numpy()
+
+        contenders = {"ours": ours, "small": functools.partial(ours, SMALL_BATCH), "limit": bare}
+        # Agreement first (it also traces every side, outside the timed rounds).
+        want = bare()
+        agreement = max(
+            _relative_l2(ours(size).attributions, want).max() for size in (None, SMALL_BATCH)
+        )
+        times: dict[str, list[float]] = {name: [] for name in contenders}
+        names = list(contenders)
+        for round_ in range(config.speed_repeats):
+            shift = round_ % len(names)
+            for name in names[shift:] + names[:shift]:
+                start = time.perf_counter()
+                contenders[name]()
+                times[name].append(time.perf_counter() - start)
+
+        speed = {
+            name: [lim / t for lim, t in zip(times["limit"], times[name], strict=True)]
+            for name in ("ours", "small")
+        }
+        rows.append(
+            [
+                f"{examples} x {steps}",
+                examples * steps,
+                -(-examples * steps // default),
+                f"{statistics.median(times['ours']) * 1e3:.0f}",
+                f"{statistics.median(times['limit']) * 1e3:.0f}",
+                f"**{statistics.median(speed['ours']):.2f}**",
+                f"{min(speed['ours']):.2f}-{max(speed['ours']):.2f}",
+                f"{statistics.median(speed['small']):.2f}",
+                f"{agreement:.0e}",
+            ]
+        )
+    traces = _tracing_counts(engine)
+    say(
+        markdown_table(
+            [
+                "examples x steps",
+                "gradients",
+                "our chunks",
+                "ours ms",
+                "limit ms",
+                "speed vs limit",
+                "range",
+                f"same at batch {SMALL_BATCH}",
+                "max rel. diff",
+            ],
+            rows,
+        )
+    )
+    say(
+        f"\nMethod {DEFAULT_METHOD}, default batch_size ({default}); medians of "
+        f"{config.speed_repeats} interleaved rounds. 'speed vs limit' = limit time / our time "
+        "(goal >= 0.90); 'range' = its smallest and largest round. 'max rel. diff' = ours "
+        "against the limit's map. Traces of the engine's functions over all calls: "
+        + ", ".join(f"{k} {v}" for k, v in traces.items())
+        + "."
+    )
+
+
+def _tracing_counts(engine) -> dict[str, int]:
+    """How often each of the engine's ``tf.function``s traced (1 each is right)."""
+    counts = {}
+    for name in ("_outputs_fn", "_sweep_fn", "_integral_fn"):
+        function = getattr(engine, name, None)
+        if function is not None and hasattr(function, "experimental_get_tracing_count"):
+            counts[name.strip("_")] = int(function.experimental_get_tracing_count())
+    return counts
+
+
+# ---- (b) quadrature accuracy ---------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Reference:
+    """The reference IG of (b) and what it is checked against."""
+
+    attributions: np.ndarray
+    difference: np.ndarray  # F(x) - F(b) per example
+    completeness: float  # max over examples of |sum(ref) - diff| / |diff|
+    floor: float  # mean relative L2 between the 1/3-point sub-rule and the reference, / 2
+    seconds: float
+
+
+def midpoint_reference(engine, limit, x, y, steps: int) -> Reference:
+    """IG by the midpoint rule at ``steps`` points, computed by ``limit`` in float64 sums.
+
+    The points ``(i + 0.5) / steps`` fall in three interleaved families (``i mod 3``); the
+    middle family alone is the midpoint rule at ``steps / 3`` points. Its distance to the full
+    rule bounds the reference's own error: for a rule converging as 1/n (ReLU) the error of the
+    ``steps``-point rule is about half that distance, for 1/n^2 (smooth) an eighth.
+    """
+    start = time.perf_counter()
+    baseline = np.zeros_like(x)
+    third = steps // 3
+    per_call = max(1, 512 // x.shape[0])  # about 512 interpolated inputs per call
+    families = []
+    for family in range(3):
+        alphas = ((3 * np.arange(third) + family + 0.5) / steps).astype(np.float32)
+        total = np.zeros(x.shape, np.float64)
+        for i in range(0, third, per_call):
+            part = alphas[i : i + per_call]
+            weights = np.full(part.shape, 1.0 / third, np.float32)
+            total += limit(x, baseline, part, weights, y).numpy()
+        families.append(total)
+    attributions = np.mean(families, axis=0)
+    rows = np.arange(x.shape[0])
+    difference = (engine.outputs(x)[rows, y] - engine.outputs(baseline)[rows, y]).astype(np.float64)
+    completeness = np.abs(attributions.reshape(len(x), -1).sum(axis=1) - difference)
+    return Reference(
+        attributions=attributions,
+        difference=difference,
+        completeness=float(np.max(completeness / np.abs(difference))),
+        floor=float(_relative_l2(families[1], attributions).mean() / 2),
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _relative_l2(value: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Per-example ``||value - reference|| / ||reference||``."""
+    n = reference.shape[0]
+    value, reference = value.reshape(n, -1), np.asarray(reference, np.float64).reshape(n, -1)
+    return np.linalg.norm(value - reference, axis=1) / np.linalg.norm(reference, axis=1)
+
+
+ENGINE_FLOOR = 1e-3  # attribution._within_tolerance: 0.1% of the probe's largest change
+
+
+def completeness_ratios(
+    delta: np.ndarray, difference: np.ndarray, floor: float = ENGINE_FLOOR
+) -> np.ndarray:
+    """Per-example ``|delta| / max(|F(x)-F(b)|, floor * largest |F(x)-F(b)|)``.
+
+    With the default ``floor`` this is completeness as ``steps="auto"`` judges it
+    (``attribution._within_tolerance``): it stops once every ratio is within its tolerance.
+    """
+    magnitude = np.abs(difference)
+    least = max(floor * float(magnitude.max(initial=0.0)), 1e-6)
+    return np.abs(delta) / np.maximum(magnitude, least)
+
+
+@dataclasses.dataclass
+class AccuracyReport:
+    """Everything (b) measured on one network, for the verdicts and the recommendation."""
+
+    name: str
+    error: dict[str, dict[int, float]]  # method -> count -> mean relative L2
+    worst: dict[str, dict[int, float]]  # method -> count -> max relative L2
+    completeness: dict[str, dict[int, float]]  # method -> count -> worst completeness ratio
+    completeness_median: dict[str, dict[int, float]]  # method -> count -> median ratio
+
+
+def measure_accuracy(name: str, model, x: np.ndarray, y: np.ndarray, config: Config):
+    """Prints the accuracy tables of (b) for one trained network and returns its report."""
+    from tb_attrib.engine import (
+        DEFAULT_MAX_STEPS,
+        DEFAULT_METHOD,
+        DEFAULT_STEPS,
+        DEFAULT_TOLERANCE,
+        METHODS,
+        AttributionEngine,
+        quadrature,
+    )
+    from tb_attrib.engine.attribution import AUTO_START_STEPS
+
+    engine = AttributionEngine(model, x.shape[1:])
+    reference = midpoint_reference(
+        engine, bare_limit(model, x.shape[1:]), x, y, config.reference_steps
+    )
+    say(
+        f"\nReference: midpoint rule at {config.reference_steps} points "
+        f"({reference.seconds:.0f} s); "
+        f"its completeness {reference.completeness:.1e}, its estimated map error "
+        f"<= {reference.floor:.1e}. |F(x)-F(b)| from {np.abs(reference.difference).min():.3f} "
+        f"to {np.abs(reference.difference).max():.3f}."
+    )
+    results: dict[tuple[str, int], object] = {}
+
+    def fixed(method: str, count: int):
+        if (method, count) not in results:
+            results[method, count] = engine.integrated_gradients(
+                x, target=y, steps=count, method=method
+            )
+        return results[method, count]
+
+    report = AccuracyReport(name, {}, {}, {}, {})
+    for method in METHODS:
+        for values in (report.error, report.worst, report.completeness, report.completeness_median):
+            values[method] = {}
+        for count in config.counts:
+            ig = fixed(method, count)
+            errors = _relative_l2(ig.attributions, reference.attributions)
+            report.error[method][count] = float(errors.mean())
+            report.worst[method][count] = float(errors.max())
+            ratios = completeness_ratios(ig.delta, reference.difference)
+            report.completeness[method][count] = float(ratios.max())
+            report.completeness_median[method][count] = float(np.median(ratios))
+
+    def table(values: dict[str, dict[int, float]]) -> str:
+        rows = []
+        for method in METHODS:
+            best = [min(values[m][c] for m in METHODS) for c in config.counts]
+            rows.append(
+                [method + (" (default)" if method == DEFAULT_METHOD else "")]
+                + [
+                    f"**{values[method][c]:.1e}**"
+                    if values[method][c] == b
+                    else f"{values[method][c]:.1e}"
+                    for c, b in zip(config.counts, best, strict=True)
+                ]
+            )
+        return markdown_table(["method \\ evaluations", *map(str, config.counts)], rows)
+
+    say(f"\nMap error, mean over {len(x)} examples of relative L2 (best in bold):\n")
+    say(table(report.error))
+    say("\nMap error, worst example:\n")
+    say(table(report.worst))
+    say(
+        '\nCompleteness |delta| / |F(x)-F(b)| as steps="auto" judges it (|F(x)-F(b)| floored '
+        "at 0.1% of the probe's largest), worst example:\n"
+    )
+    say(table(report.completeness))
+    say("\nCompleteness, median example:\n")
+    say(table(report.completeness_median))
+
+    # What the engine's defaults spend (steps="auto" unless the defaults change).
+    default = engine.integrated_gradients(x, target=y)
+    say(
+        f"\nThe engine at its defaults (method {DEFAULT_METHOD}, steps {DEFAULT_STEPS}, tolerance "
+        f"{DEFAULT_TOLERANCE:.0%}, max_steps {DEFAULT_MAX_STEPS}):\n"
+    )
+    say(
+        markdown_table(
+            ["final steps", "evaluations", "converged", "map error", "completeness"],
+            [_auto_row(default, reference)],
+        )
+    )
+
+    # Gauss-Legendre is not nested: each refinement starts afresh, so the start matters; and
+    # the stopping test decides how far it goes. Both simulated from the fixed-step runs.
+    def complete(floor: float) -> Callable[[object, object], bool]:
+        def test(ig, previous) -> bool:
+            ratios = completeness_ratios(ig.delta, reference.difference, floor)
+            return bool(np.all(ratios <= TOLERANCE))
+
+        return test
+
+    def settled(ig, previous) -> bool:
+        if previous is None:
+            return False
+        return bool(_relative_l2(previous.attributions, ig.attributions).max() <= TOLERANCE)
+
+    tests = {
+        "completeness, floor 0.1% (engine)": complete(ENGINE_FLOOR),
+        "completeness, floor 10%": complete(0.1),
+        "completeness, floor 100%": complete(1.0),
+        "map moved <= 1% since last rule": settled,
+    }
+    # Gauss-Legendre restarts at every refinement (evaluations add up); the trapezoid rule is
+    # nested (evaluations = its final count), which is what a nested default would spend.
+    plans = [("gausslegendre", start) for start in AUTO_STARTS] + [("riemann_trapezoid", 16)]
+    rows, simulated = [], None
+    for criterion, test in tests.items():
+        for method, start in plans:
+            count, spent, previous = start, 0, None
+            while True:
+                ig = fixed(method, count)
+                spent = spent + count if method == "gausslegendre" else count
+                converged = test(ig, previous)
+                following = quadrature.refine(method, count)
+                if converged or following > DEFAULT_MAX_STEPS:
+                    break
+                count, previous = following, ig
+            errors = _relative_l2(ig.attributions, reference.attributions)
+            rows.append(
+                [
+                    criterion,
+                    method,
+                    start,
+                    count if converged else f"{count}, not converged",
+                    spent,
+                    f"{errors.mean():.1e}",
+                    f"{errors.max():.1e}",
+                ]
+            )
+            if (
+                criterion.endswith("(engine)")
+                and method == "gausslegendre"
+                and start == AUTO_START_STEPS
+            ):
+                simulated = spent
+    say(
+        f'\nsteps="auto" (refining up to max_steps {DEFAULT_MAX_STEPS}) by stopping test, rule '
+        "and start, simulated from fixed-step runs. Completeness tests: every example's "
+        "|delta| <= 1% of max(|F(x)-F(b)|, floor), floor a share of the probe's largest "
+        "|F(x)-F(b)|. Map test: every example's map within 1% (relative L2) of the previous "
+        "rule's.\n"
+    )
+    say(
+        markdown_table(
+            [
+                "stopping test",
+                "rule",
+                "start",
+                "final steps",
+                "evaluations",
+                "map error",
+                "worst map",
+            ],
+            rows,
+        )
+    )
+    if (
+        DEFAULT_METHOD == "gausslegendre"
+        and DEFAULT_STEPS == "auto"
+        and TOLERANCE == DEFAULT_TOLERANCE
+    ):
+        same = simulated == default.evaluations
+        say(
+            f"\n(Check: simulating the engine's test at start {AUTO_START_STEPS} spends "
+            f"{simulated} evaluations; the engine at its defaults spent {default.evaluations}: "
+            f"{'same' if same else 'DIFFERENT'}.)"
+        )
+    return report
+
+
+def _auto_row(ig, reference: Reference) -> list[object]:
+    return [
+        ig.steps,
+        ig.evaluations,
+        "yes" if ig.converged else "no",
+        f"{_relative_l2(ig.attributions, reference.attributions).mean():.1e}",
+        f"{completeness_ratios(ig.delta, reference.difference).max():.1e}",
+    ]
+
+
+def accuracy_verdicts(relu: AccuracyReport | None, smooth: AccuracyReport | None) -> None:
+    """Prints the goals of (b) with their measured values."""
+    from tb_attrib.engine import DEFAULT_METHOD, METHODS
+
+    if smooth is not None:
+        counts = [c for c in smooth.error["gausslegendre"] if c <= 16]
+        best = min(smooth.error["gausslegendre"][c] for c in counts)
+        say(
+            f"- smooth network: Gauss-Legendre mean map error at <= 16 evaluations: {best:.1e} "
+            f"(goal <= 1e-3: {'met' if best <= 1e-3 else 'MISSED'})"
+        )
+    if relu is not None:
+        parts, met = [], True
+        for count, ours in relu.error[DEFAULT_METHOD].items():
+            best = min(relu.error[m][count] for m in METHODS)
+            met &= ours <= best * 1.0001
+            parts.append(f"{count}: {ours / best:.2f}")
+        say(
+            f"- ReLU network: {DEFAULT_METHOD} map error / best rule's, by evaluations: "
+            + ", ".join(parts)
+            + f" (goal <= 1.00 everywhere: {'met' if met else 'MISSED'})"
+        )
+
+
+# ---- (c) callback overhead -----------------------------------------------------------------
+
+
+class EpochClock:
+    """Wall time of each epoch, from the first callback's ``on_epoch_begin`` to the last
+    callback's ``on_epoch_end`` (``start()`` and ``end()`` give the two marker callbacks)."""
+
+    def __init__(self) -> None:
+        self.begun: dict[int, float] = {}
+        self.seconds: dict[int, float] = {}
+
+    def start(self):
+        import keras
+
+        clock = self
+
+        class Start(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                clock.begun[epoch] = time.perf_counter()
+
+        return Start()
+
+    def end(self):
+        import keras
+
+        clock = self
+
+        class End(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                clock.seconds[epoch] = time.perf_counter() - clock.begun[epoch]
+
+        return End()
+
+
+class HookTimer:
+    """Times a callback's ``on_train_begin``, ``on_epoch_begin`` and ``on_epoch_end`` in place
+    (instance attributes shadow the methods; Keras calls them through the instance)."""
+
+    def __init__(self, callback, after_train_begin: Callable[[], None] | None = None) -> None:
+        self.train_begin = 0.0
+        self.per_epoch: dict[int, float] = {}
+        self._after = after_train_begin
+        begin, epoch_begin, epoch_end = (
+            callback.on_train_begin,
+            callback.on_epoch_begin,
+            callback.on_epoch_end,
+        )
+
+        def on_train_begin(logs=None):
+            start = time.perf_counter()
+            begin(logs)
+            self.train_begin = time.perf_counter() - start
+            if self._after is not None:
+                self._after()
+
+        def timed(hook):
+            def run(epoch, logs=None):
+                start = time.perf_counter()
+                hook(epoch, logs)
+                self.per_epoch[epoch] = self.per_epoch.get(epoch, 0.0) + (
+                    time.perf_counter() - start
+                )
+
+            return run
+
+        callback.on_train_begin = on_train_begin
+        callback.on_epoch_begin = timed(epoch_begin)
+        callback.on_epoch_end = timed(epoch_end)
+
+
+class EngineRecorder:
+    """Records the time and evaluations of an engine's calls (wraps the instance methods)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, float, int]] = []  # (kind, seconds, evaluations)
+
+    def attach(self, engine) -> None:
+        for kind in ("interior_gradients", "integrated_gradients"):
+            method = getattr(engine, kind)
+
+            def run(*args, _method=method, _kind=kind, **kwargs):
+                start = time.perf_counter()
+                result = _method(*args, **kwargs)
+                evaluations = getattr(result, "evaluations", None)
+                if evaluations is None:
+                    evaluations = len(getattr(result, "alphas", ()))
+                self.calls.append((_kind, time.perf_counter() - start, int(evaluations)))
+                return result
+
+            setattr(engine, kind, run)
+
+
+def measure_callbacks(data: DemoData, config: Config, seed: int):
+    """Trains the ReLU demo network with the demo's callbacks, prints each callback's share of
+    the epoch, and returns the trained model."""
+    import keras
+
+    from tb_attrib.callbacks import ActivationSummaries, Attributions, WeightHistograms
+
+    model = build_network("relu", len(data.class_names), seed)
+    with tempfile.TemporaryDirectory(prefix="tb_attrib_bench_") as logdir:
+        ours = {
+            "Attributions": Attributions(
+                logdir,
+                data.probe_x,
+                data.probe_y,
+                class_names=data.class_names,
+                probe_masks=data.probe_masks,
+            ),
+            "ActivationSummaries": ActivationSummaries(logdir, data.probe_x),
+            "WeightHistograms": WeightHistograms(logdir),
+        }
+        recorder = EngineRecorder()
+        attributions = ours["Attributions"]
+        timers = {
+            name: HookTimer(
+                cb,
+                (lambda: recorder.attach(attributions._engine)) if name == "Attributions" else None,
+            )
+            for name, cb in ours.items()
+        }
+        keras_tb = keras.callbacks.TensorBoard(logdir)
+        timers["keras TensorBoard (not ours)"] = HookTimer(keras_tb)
+        clock = EpochClock()
+        accuracy = fit(
+            model,
+            data,
+            config.epochs,
+            [clock.start(), keras_tb, *ours.values(), clock.end()],
+        )
+    epochs = sorted(clock.seconds)
+    steady = epochs[1:] or epochs
+    rows = []
+    for name, timer in timers.items():
+        shares = [timer.per_epoch.get(e, 0.0) / clock.seconds[e] for e in steady]
+        first = timer.per_epoch.get(epochs[0], 0.0)
+        rows.append(
+            [
+                name,
+                f"{statistics.median(timer.per_epoch.get(e, 0.0) for e in steady):.2f}",
+                f"{statistics.median(shares):.1%}",
+                f"{first:.2f}",
+                f"{first / clock.seconds[epochs[0]]:.1%}",
+                f"{timer.train_begin:.2f}",
+            ]
+        )
+    total = [
+        sum(t.per_epoch.get(e, 0.0) for n, t in timers.items() if "not ours" not in n)
+        / clock.seconds[e]
+        for e in steady
+    ]
+    rows.append(["**the three together**", "", f"**{statistics.median(total):.1%}**", "", "", ""])
+    say(
+        markdown_table(
+            [
+                "callback",
+                "s / epoch",
+                "share",
+                "first epoch s",
+                "first share",
+                "on_train_begin s",
+            ],
+            rows,
+        )
+    )
+    ig_calls = [c for c in recorder.calls if c[0] == "integrated_gradients"]
+    sweep_calls = [c for c in recorder.calls if c[0] == "interior_gradients"]
+    epoch_seconds = statistics.median(clock.seconds[e] for e in steady)
+    say(
+        f"\n{config.train_size} training examples, {config.epochs} epochs, probe "
+        f"{len(data.probe_x)}; median epoch {epoch_seconds:.1f} s over epochs "
+        f"{steady[0]}-{steady[-1]} (epoch 0, which traces every function, apart); probe "
+        f"accuracy after training {accuracy:.2f}. Inside Attributions: the sweep took "
+        + ", ".join(f"{c[1]:.2f}" for c in sweep_calls)
+        + " s; IG took "
+        + ", ".join(f"{c[1]:.2f} s ({c[2]} evaluations)" for c in ig_calls)
+        + " per epoch."
+    )
+    if config.train_size != DEMO_TRAIN_SIZE:
+        say(
+            f"(Shorter epochs than the demo's {DEMO_TRAIN_SIZE} examples: shares are larger "
+            "than the demo's and not comparable.)"
+        )
+    return model
+
+
+# ---- (d) memory ----------------------------------------------------------------------------
+
+
+class PeakMemory:
+    """Peak resident memory of a block of code in this process.
+
+    On Linux the kernel's high-water mark (``VmHWM``) is reset by writing 5 to
+    ``/proc/self/clear_refs`` and read back afterwards, which misses nothing; a psutil sampler
+    (every 2 ms) runs as well, and is all there is elsewhere. It also keeps the time of each
+    sample, so :meth:`peak_until` tells whether memory still grew late in the block. Sizes are
+    bytes.
+    """
+
+    def __init__(self) -> None:
+        import psutil
+
+        self._process = psutil.Process()
+        self.before = self.peak = 0
+        self.samples: list[tuple[float, int]] = []
+        self._done = threading.Event()
+
+    def __enter__(self) -> PeakMemory:
+        self.before = self.peak = self._process.memory_info().rss
+        with contextlib.suppress(OSError):
+            Path("/proc/self/clear_refs").write_text("5")
+        self._start = time.perf_counter()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.002):
+            self.samples.append((time.perf_counter(), self._process.memory_info().rss))
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._sampler.join()
+        self.seconds = time.perf_counter() - self._start
+        self.peak = max([self.before] + [rss for _, rss in self.samples])
+        with contextlib.suppress(OSError, ValueError, StopIteration):
+            status = Path("/proc/self/status").read_text().splitlines()
+            line = next(s for s in status if s.startswith("VmHWM:"))
+            self.peak = max(self.peak, int(line.split()[1]) * 1024)
+
+    def peak_until(self, fraction: float) -> int:
+        """Largest sampled RSS in the first ``fraction`` of the block's duration."""
+        end = self._start + fraction * self.seconds
+        return max([self.before] + [rss for t, rss in self.samples if t <= end])
+
+    @property
+    def added(self) -> int:
+        return self.peak - self.before
+
+
+def memory_worker(spec: dict) -> dict:
+    """Runs one IG configuration in this (fresh) process and returns its memory and time.
+
+    ``spec``: ``{"examples", "steps", "batch_size" (None = default), "method"}``. The model is
+    the demo's (untrained: memory and time do not depend on the weights). The functions are
+    traced on a tiny call first, so the measured call holds only its own data.
+    """
+    import keras
+
+    import demo_train
+    from tb_attrib.engine import AttributionEngine
+
+    keras.utils.set_random_seed(0)
+    model = demo_train.build_model(len(demo_train.SHAPES))
+    x, y, _ = demo_train.make_shapes(spec["examples"], seed=1)
+    engine = AttributionEngine(model, x.shape[1:])
+    engine.integrated_gradients(x[:1], target=y[:1], steps=2, method=spec["method"], batch_size=2)
+    with PeakMemory() as memory:
+        engine.integrated_gradients(
+            x, target=y, steps=spec["steps"], method=spec["method"], batch_size=spec["batch_size"]
+        )
+    return {
+        "before": memory.before,
+        "peak": memory.peak,
+        "peak_first_quarter": memory.peak_until(0.25),
+        "seconds": memory.seconds,
+    }
+
+
+def run_memory_worker(spec: dict) -> dict:
+    """Runs :func:`memory_worker` in a subprocess (a fresh process per configuration, so one
+    configuration's allocations cannot raise another's peak)."""
+    result = subprocess.run(
+        [sys.executable, __file__, "--memory-worker", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"memory worker {spec} failed:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def measure_memory(config: Config) -> None:
+    """Prints peak memory of chunked IG runs and the unchunked estimate.
+
+    Runs: the headline ``config.memory_steps``-step IG at the default ``batch_size``, then
+    ``config.sweep_steps`` steps at each of ``config.sweep_batches`` (the largest one unchunked).
+    Memory added by a call should be a constant plus a term proportional to the chunk size,
+    whatever the steps; a line through the sweep estimates the unchunked headline run.
+    """
+    import demo_train
+    from tb_attrib.engine import default_batch_size, quadrature
+
+    examples, method = 16, "riemann_middle"
+    default = default_batch_size((demo_train.IMAGE_SIZE, demo_train.IMAGE_SIZE, 3))
+    mib = 1024**2
+    specs = [(config.memory_steps, None)] + [(config.sweep_steps, b) for b in config.sweep_batches]
+    rows, sweep = [], []
+    for steps, batch_size in specs:
+        spec = {"examples": examples, "steps": steps, "batch_size": batch_size, "method": method}
+        out = run_memory_worker(spec)
+        inputs = examples * steps
+        chunk = min(batch_size or default, inputs)
+        added = (out["peak"] - out["before"]) / mib
+        sweep.append((chunk, added))
+        rows.append(
+            [
+                f"{examples} x {steps}",
+                f"{chunk}"
+                + (" (default)" if batch_size is None else "")
+                + (" = unchunked" if chunk == inputs else ""),
+                -(-inputs // chunk),
+                f"{out['before'] / mib:.0f}",
+                f"{out['peak'] / mib:.0f}",
+                f"{added:.0f}",
+                f"{(out['peak_first_quarter'] - out['before']) / mib:.0f}",
+                f"{out['seconds']:.1f}",
+            ]
+        )
+    sizes = np.array([s for s, _ in sweep], np.float64)
+    slope, intercept = np.polyfit(sizes, np.array([m for _, m in sweep]), 1)
+    unchunked = examples * config.memory_steps
+    estimate = intercept + slope * unchunked
+    rows.append(
+        [
+            f"{examples} x {config.memory_steps}",
+            f"{unchunked} = unchunked",
+            1,
+            "",
+            "",
+            f"~{estimate:.0f} (estimate)",
+            "",
+            "not run",
+        ]
+    )
+    say(
+        markdown_table(
+            [
+                "examples x steps",
+                "batch",
+                "chunks",
+                "RSS before MiB",
+                "peak MiB",
+                "IG adds MiB",
+                "added in first 1/4 of the call",
+                "s",
+            ],
+            rows,
+        )
+    )
+    say(
+        f"\nDemo network, method {method}, one fresh process per row. Line through the rows: "
+        f"{intercept:.0f} MiB + {slope * 1024:.0f} MiB per 1024 inputs in a chunk; unchunked "
+        f"{config.memory_steps}-step IG: ~{estimate / 1024:.1f} GiB."
+    )
+    # Gauss-Legendre nodes come from numpy's leggauss (a dense n x n eigenvalue problem):
+    # measured here, in this process, because a user asking for many steps pays it per call.
+    parts = []
+    for n in (128, 512, config.memory_steps):
+        start = time.perf_counter()
+        with PeakMemory() as memory:
+            quadrature.rule("gausslegendre", n)
+        parts.append(
+            f"{n} points {time.perf_counter() - start:.2f} s, {memory.added / mib:.0f} MiB"
+        )
+    say("Building the Gauss-Legendre rule: " + "; ".join(parts) + ".")
+
+
+# ---- main ----------------------------------------------------------------------------------
+
+
+def describe_machine() -> str:
+    import psutil
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"{psutil.virtual_memory().total / 1024**3:.0f} GiB RAM, {len(gpus)} GPU; "
+        f"load average {os.getloadavg()[0]:.1f} at start; Python {platform.python_version()}, "
+        f"TensorFlow {tf.__version__}"
+    )
+
+
+@contextlib.contextmanager
+def section(label: str, title: str):
+    """Prints a section heading, then how long the section took."""
+    say(f"\n## ({label}) {title}\n")
+    start = time.perf_counter()
+    yield
+    say(f"\n(section {label} took {time.perf_counter() - start:.0f} s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke test)")
+    parser.add_argument(
+        "--sections",
+        default=",".join(SECTIONS),
+        help="comma-separated subset of a,b,c,d (default: all)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="data and weight seed (default 0)")
+    parser.add_argument("--memory-worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.memory_worker:
+        print(json.dumps(memory_worker(json.loads(args.memory_worker))))
+        return 0
+    chosen = {s.strip() for s in args.sections.split(",") if s.strip()}
+    if not chosen <= set(SECTIONS):
+        parser.error(f"--sections takes a subset of {','.join(SECTIONS)}")
+    config = QUICK if args.quick else FULL
+    begin = time.perf_counter()
+
+    from tb_attrib.engine import (
+        DEFAULT_MAX_STEPS,
+        DEFAULT_METHOD,
+        DEFAULT_STEPS,
+        attribution,
+    )
+
+    say(f"# tb_attrib engine benchmark{' (--quick)' if args.quick else ''}\n")
+    say(describe_machine())
+    say(
+        f"Engine defaults: method {DEFAULT_METHOD}, steps {DEFAULT_STEPS}, "
+        f"start {getattr(attribution, 'AUTO_START_STEPS', '?')}, max_steps {DEFAULT_MAX_STEPS}."
+    )
+    data = load_demo_data(config, args.seed)
+    relu = None
+    if "c" in chosen:
+        with section("c", "Callbacks' share of epoch wall time (demo, default settings)"):
+            relu = measure_callbacks(data, config, args.seed)
+    if relu is None and chosen & {"a", "b"}:
+        say("\nTraining the ReLU demo network...")
+        relu = build_network("relu", len(data.class_names), args.seed)
+        say(f"probe accuracy {fit(relu, data, config.epochs):.2f}")
+    if "a" in chosen:
+        with section("a", "Our IG time against the bare limit"):
+            measure_speed(relu, data.probe_x, data.probe_y, config)
+    if "b" in chosen:
+        with section("b", "Quadrature accuracy against a reference"):
+            say("### ReLU demo network")
+            relu_report = measure_accuracy("relu", relu, data.probe_x, data.probe_y, config)
+            say("\n### Same network with GELU, trained the same way\n")
+            smooth = build_network("gelu", len(data.class_names), args.seed)
+            say(f"probe accuracy {fit(smooth, data, config.epochs):.2f}")
+            smooth_report = measure_accuracy("gelu", smooth, data.probe_x, data.probe_y, config)
+            say("\n### Goals\n")
+            accuracy_verdicts(relu_report, smooth_report)
+    if "d" in chosen:
+        with section("d", "Peak memory of IG"):
+            measure_memory(config)
+    say(f"\nTotal {time.perf_counter() - begin:.0f} s.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
