@@ -12,6 +12,7 @@ smooth integrands (networks with GELU or swish activations).
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -49,8 +50,10 @@ def min_steps(method: str) -> int:
     return 2 if method == "riemann_trapezoid" else 1
 
 
+@functools.lru_cache(maxsize=64)
 def rule(method: str, steps: int) -> Rule:
-    """Builds the ``steps``-point rule named by ``method``.
+    """Builds the ``steps``-point rule named by ``method`` (cached: Gauss-Legendre nodes cost
+    seconds to compute at thousands of points, and callbacks ask for the same rule every epoch).
 
     Raises:
       ValueError: unknown method, or fewer steps than the rule needs.
@@ -77,7 +80,11 @@ def rule(method: str, steps: int) -> Rule:
         nodes, gauss_weights = np.polynomial.legendre.leggauss(n)
         alphas = (nodes + 1.0) / 2.0
         weights = gauss_weights / 2.0
-    return Rule(method, alphas.astype(np.float64), weights.astype(np.float64))
+    alphas = alphas.astype(np.float64)
+    weights = weights.astype(np.float64)
+    alphas.flags.writeable = False  # shared through the cache
+    weights.flags.writeable = False
+    return Rule(method, alphas, weights)
 
 
 def refine(method: str, steps: int) -> int:
