@@ -154,7 +154,7 @@ def balanced_probe(labels: np.ndarray, size: int) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--logdir", default="logs/demo", help="log directory (default logs/demo)")
-    parser.add_argument("--epochs", type=int, default=12, help="training epochs (default 12)")
+    parser.add_argument("--epochs", type=int, default=10, help="training epochs (default 10)")
     parser.add_argument("--probe-size", type=int, default=16, help="probe examples (default 16)")
     parser.add_argument(
         "--dataset",
