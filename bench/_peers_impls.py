@@ -57,6 +57,8 @@ class Implementation:
     setting = ""
     rule = ""
     min_evals = 2
+    native_is_attributions = True  # native() returns the same array as attribute()
+    needs_warmup = True  # compiles on first use of a new evaluation count or class
 
     def __init__(self, model: object, x: np.ndarray, targets: np.ndarray):
         self.model = model
@@ -124,6 +126,7 @@ class SaliencyDocs(Implementation):
     setting = "as documented: eager, batch_size=20"
     rule = "equal weights, both ends"
     batch_size: int | None = 20
+    needs_warmup = False  # eager: nothing to compile
 
     def __init__(self, model, x, targets):
         super().__init__(model, x, targets)
@@ -174,6 +177,7 @@ class SaliencyBest(SaliencyDocs):
     key = "saliency-best"
     setting = "tf.function, batch_size=whole path"
     batch_size = None
+    needs_warmup = True
 
     def _make_call_model_function(self) -> Callable:
         import tensorflow as tf
@@ -219,6 +223,7 @@ class TfExplainDocs(Implementation):
     library = "tf-explain"
     setting = "as documented: explain() per class"
     rule = "equal weights, both ends"
+    native_is_attributions = False
 
     def __init__(self, model, x, targets):
         super().__init__(model, x, targets)
@@ -255,6 +260,7 @@ class TfExplainBest(TfExplainDocs):
 
     key = "tfexplain-best"
     setting = "get_integrated_gradients + (x-b) factor"
+    native_is_attributions = True
 
     def native(self, evals: int) -> np.ndarray:
         return self.attribute(evals)

@@ -17,16 +17,21 @@ round, so that a noisy neighbour hurts everyone alike):
 - relative L2 error ``||A - R|| / ||R||`` over the whole probe against a reference ``R``: the
   tutorial's trapezoid rule at 3000 evaluations, computed by the bench's own code (not by the
   engine under test) and cached in ``--cache`` by model file;
-- the evaluations each needs to get within 1%: the first point of a ladder (2, 3, 4, 6, 8,
-  12, ..., 2048) whose error is at most 1%. Implementations with the same rule give the same
-  numbers, so the ladder is walked once per rule, with that rule's fastest implementation,
-  and the others are checked against it at 32 and 128 evaluations;
-- wall time to reach 1%: each implementation timed at its own needed evaluation count;
+- the evaluations each needs to get within 1%: the smallest point of a ladder (2, 3, 4, 6, 8,
+  12, ..., 2048) whose error is at most 1%, searched from an estimate (see
+  :func:`find_evals_to_tolerance`). Implementations with the same rule give the same
+  numbers, so this is done once per rule, with that rule's fastest implementation, and the
+  others are checked against it at 32 and 128 evaluations;
+- wall time to reach 1%: each implementation timed at its own needed evaluation count (a
+  configuration whose single run would exceed ``--budget`` seconds is extrapolated linearly
+  from its time at 128 evaluations instead, and marked ``~``);
 - completeness gap ``sum_i |sum(A_i) - (F(x_i) - F(b))| / sum_i |F(x_i) - F(b)|`` at 128
   evaluations (for tf-explain also of its own output, which omits ``x - baseline``);
 - peak memory: each implementation in a fresh subprocess (``--worker``) that loads the model,
-  reads its resident set size, runs 32 then 128 evaluations once (cold, tracing included)
-  and reads the kernel's high-water mark ``ru_maxrss`` after each. A fresh process is needed
+  resets the kernel's resident-set high-water mark (``/proc/self/clear_refs``; loading a
+  ``.keras`` file peaks above what a small network's attributions need), reads its resident
+  set size, runs 32 then 128 evaluations once (cold, tracing included) and reads the
+  high-water mark ``VmHWM`` after each. A fresh process is needed
   because TensorFlow's allocator keeps freed memory for reuse, so in one process every
   measurement would inherit the earlier peaks; ``tracemalloc`` does not see TensorFlow's C++
   allocations, and sampling RSS with psutil misses short spikes.
@@ -104,8 +109,23 @@ def score_difference(model: object, x: np.ndarray, targets: np.ndarray) -> np.nd
     return at_x - at_b
 
 
-def max_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MB (Linux reports KiB)."""
+def reset_peak_rss() -> bool:
+    """Resets this process's resident-set high-water mark (Linux >= 4.0: ``clear_refs``)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process since start or the last reset, in MB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -138,13 +158,15 @@ def worker(model_name: str, key: str, evals: Sequence[int], cache: Path) -> dict
     model = models_lib.load(model_name, cache, log=lambda *_: None)
     x, y = models_lib.probe(model_name)
     model(x[:1], training=False)
-    out: dict = {"rss_loaded_mb": current_rss_mb(), "peak_mb": {}}
     impl = impls_lib.IMPLEMENTATIONS[key](model, x, y)
+    # Loading the model file peaks above what a small network's attributions need: start the
+    # high-water mark afresh so that the peak is that of the attribution calls.
+    out: dict = {"reset": reset_peak_rss(), "rss_loaded_mb": current_rss_mb(), "peak_mb": {}}
     for n in evals:
         if not tfexplain_fits(impl, n):
             continue
         impl.timed_call(n)
-        out["peak_mb"][str(n)] = max_rss_mb()
+        out["peak_mb"][str(n)] = peak_rss_mb()
     return out
 
 
@@ -180,21 +202,23 @@ def measure_memory(
 def time_rounds(
     tasks: dict[str, Callable[[], object]], repeats: int, budget_s: float
 ) -> dict[str, list[float]]:
-    """Wall times of each task over ``repeats`` interleaved rounds, order rotated per round.
+    """Wall times of each task over ``repeats`` interleaved rounds, order rotated per round;
+    the process CPU times (all threads) of the same calls under ``"cpu:" + label``.
 
     A task whose accumulated time passes ``budget_s`` is not repeated further (it keeps at
     least one sample), so that one slow configuration cannot eat the whole run.
     """
     labels = list(tasks)
     times: dict[str, list[float]] = {label: [] for label in labels}
-    for r in range(repeats):
+    for r in range(repeats if labels else 0):
         order = labels[r % len(labels) :] + labels[: r % len(labels)]
         for label in order:
             if times[label] and sum(times[label]) > budget_s:
                 continue
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             tasks[label]()
             times[label].append(time.perf_counter() - start)
+            times.setdefault(f"cpu:{label}", []).append(time.process_time() - cpu)
     return times
 
 
@@ -222,10 +246,13 @@ class Row:
     error: str = ""  # why it could not be built or run
     time: dict = dataclasses.field(default_factory=dict)  # evals -> median seconds
     ratio: dict = dataclasses.field(default_factory=dict)  # evals -> median time / ours
+    cpu_time: dict = dataclasses.field(default_factory=dict)  # evals -> median CPU seconds
+    cpu_ratio: dict = dataclasses.field(default_factory=dict)  # evals -> CPU time / ours
     first_call_s: float = float("nan")
     rel_error: dict = dataclasses.field(default_factory=dict)  # evals -> relative L2
     evals_to_tol: int | None = None
     time_to_tol: float = float("nan")
+    to_tol_extrapolated: bool = False
     ratio_to_tol: float = float("nan")
     completeness: float = float("nan")
     completeness_native: float = float("nan")
@@ -234,22 +261,46 @@ class Row:
     note: str = ""
 
 
-def walk_ladder(
-    impl: impls_lib.Implementation, reference: np.ndarray, log: Callable
+def find_evals_to_tolerance(
+    impl: impls_lib.Implementation,
+    reference: np.ndarray,
+    known: dict[int, float],
+    log: Callable,
 ) -> tuple[int | None, dict[int, float]]:
-    """Errors along :data:`LADDER` until the first one within :data:`TOLERANCE`."""
-    errors: dict[int, float] = {}
-    for n in LADDER:
-        if n < impl.min_evals:
-            continue
-        if not tfexplain_fits(impl, n):
-            break
-        errors[n] = relative_l2(impl.attribute(n), reference)
-        if errors[n] <= TOLERANCE:
-            log(f"    {impl.rule}: {n} evaluations -> {errors[n]:.2e}")
-            return n, errors
-    log(f"    {impl.rule}: not within 1% by {max(errors)} evaluations")
-    return None, errors
+    """Smallest :data:`LADDER` count whose relative L2 error is within :data:`TOLERANCE`.
+
+    Assumes the error decreases with the evaluation count, and searches from an estimate
+    instead of walking the whole ladder (which costs several times the answer on a deep
+    network): first-order rules have error ~ C/n, so ``n ~ 128 * err(128) / tolerance``;
+    from the ladder count nearest to that, step down while the error stays within the
+    tolerance, or up until it gets there. ``known`` holds errors already measured.
+    """
+    ladder = [n for n in LADDER if n >= impl.min_evals and tfexplain_fits(impl, n)]
+    errors = dict(known)
+
+    def error(n: int) -> float:
+        if n not in errors:
+            errors[n] = relative_l2(impl.attribute(n), reference)
+        return errors[n]
+
+    anchor = max(known) if known else 32
+    estimate = anchor * known.get(anchor, 1.0) / TOLERANCE
+    if estimate > 2 * ladder[-1]:  # walking there would cost more than the rest of the run
+        log(f"    {impl.rule}: not searched, ~{estimate:.0f} evaluations by the C/n estimate")
+        return None, {n: errors[n] for n in sorted(errors)}
+    i = min(range(len(ladder)), key=lambda j: abs(np.log(ladder[j] / max(estimate, 1e-9))))
+    if error(ladder[i]) <= TOLERANCE:
+        while i > 0 and error(ladder[i - 1]) <= TOLERANCE:
+            i -= 1
+        log(f"    {impl.rule}: {ladder[i]} evaluations -> {errors[ladder[i]]:.2e}")
+        return ladder[i], {n: errors[n] for n in sorted(errors)}
+    while i + 1 < len(ladder):
+        i += 1
+        if error(ladder[i]) <= TOLERANCE:
+            log(f"    {impl.rule}: {ladder[i]} evaluations -> {errors[ladder[i]]:.2e}")
+            return ladder[i], {n: errors[n] for n in sorted(errors)}
+    log(f"    {impl.rule}: not within 1% by {ladder[-1]} evaluations")
+    return None, {n: errors[n] for n in sorted(errors)}
 
 
 def reference_for(
@@ -319,15 +370,15 @@ def run_model(model_name: str, keys: Sequence[str], args: argparse.Namespace, lo
     outputs: dict[str, dict[int, np.ndarray]] = {}
     for key, impl in list(impls.items()):
         try:
-            start = time.perf_counter()
-            impl.timed_call(EVALS[0])
-            rows[key].first_call_s = time.perf_counter() - start
             outputs[key] = {}
             for n in EVALS:
                 if not tfexplain_fits(impl, n):
                     continue
-                impl.timed_call(n)
-                outputs[key][n] = impl.attribute(n)
+                start = time.perf_counter()
+                native = impl.timed_call(n)
+                if n == EVALS[0]:
+                    rows[key].first_call_s = time.perf_counter() - start
+                outputs[key][n] = native if impl.native_is_attributions else impl.attribute(n)
         except Exception as error:
             rows[key].error = f"fails with TF/Keras here: {_why(error)}"
             log(f"  {key}: {rows[key].error}")
@@ -363,8 +414,10 @@ def run_model(model_name: str, keys: Sequence[str], args: argparse.Namespace, lo
             label = f"{key}@{n}"
             if label in times:
                 rows[key].time[n] = float(np.median(times[label]))
+                rows[key].cpu_time[n] = float(np.median(times[f"cpu:{label}"]))
                 if "ours" in impls:
                     rows[key].ratio[n] = paired_ratio(times, label, f"ours@{n}")
+                    rows[key].cpu_ratio[n] = paired_ratio(times, f"cpu:{label}", f"cpu:ours@{n}")
 
     # Evaluations to reach 1%: one ladder per rule, checked against the other members.
     log("  evaluations to reach 1% relative L2")
@@ -373,7 +426,8 @@ def run_model(model_name: str, keys: Sequence[str], args: argparse.Namespace, lo
     for rule in dict.fromkeys(impl.rule for impl in impls.values()):
         members = [k for k, impl in impls.items() if impl.rule == rule]
         walker = LADDER_IMPL.get(rule) if LADDER_IMPL.get(rule) in members else members[0]
-        needed[rule], ladders[rule] = walk_ladder(impls[walker], reference, log)
+        known = {n: rows[walker].rel_error[n] for n in rows[walker].rel_error}
+        needed[rule], ladders[rule] = find_evals_to_tolerance(impls[walker], reference, known, log)
         for k in members:
             if k != walker and outputs[k] and outputs[walker]:
                 n = max(set(outputs[k]) & set(outputs[walker]))
@@ -384,22 +438,37 @@ def run_model(model_name: str, keys: Sequence[str], args: argparse.Namespace, lo
 
     # Time to reach 1%, interleaved.
     tasks = {}
+    extrapolated = {}
     for key, impl in impls.items():
         n = needed[impl.rule]
         rows[key].evals_to_tol = n
-        if n is not None and tfexplain_fits(impl, n):
-            tasks[key] = lambda impl=impl, n=n: impl.timed_call(n)
-        elif n is not None:
+        if n is None:
+            continue
+        predicted = rows[key].time.get(EVALS[-1], 0.0) * n / EVALS[-1]
+        if not tfexplain_fits(impl, n):
             rows[key].note += f"; not run at {n}: its unchunked batch would need several GB"
-    for impl in impls.values():  # traces for the new evaluation counts stay out of the timing
-        if impl.key in tasks:
-            tasks[impl.key]()
+        elif predicted > args.budget and key != "ours":
+            extrapolated[key] = predicted
+            rows[key].note += (
+                f"; time to 1% extrapolated linearly from {EVALS[-1]} evaluations "
+                f"(one run would take ~{predicted:.0f} s, over the {args.budget:.0f} s budget)"
+            )
+        else:
+            tasks[key] = lambda impl=impl, n=n: impl.timed_call(n)
+    for key in tasks:  # traces for the new evaluation counts stay out of the timing
+        if impls[key].needs_warmup:
+            tasks[key]()
     log(f"  timing to 1%, {args.repeats} rounds")
     times = time_rounds(tasks, args.repeats, args.budget)
     for key in tasks:
         rows[key].time_to_tol = float(np.median(times[key]))
         if "ours" in tasks:
             rows[key].ratio_to_tol = paired_ratio(times, key, "ours")
+    for key, predicted in extrapolated.items():
+        rows[key].time_to_tol = predicted
+        rows[key].to_tol_extrapolated = True
+        if "ours" in tasks:
+            rows[key].ratio_to_tol = predicted / rows["ours"].time_to_tol
 
     if not args.no_memory:
         log("  peak memory (one subprocess per implementation)")
@@ -468,8 +537,8 @@ def render(results: list[tuple[list[Row], dict]], args: argparse.Namespace) -> s
                         _f(row.rel_error.get(32), ".1e"),
                         _f(row.rel_error.get(128), ".1e"),
                         str(row.evals_to_tol) if row.evals_to_tol else f"> {LADDER[-1]}",
-                        _f(row.time_to_tol, ".2f"),
-                        _f(row.ratio_to_tol, ".2f"),
+                        ("~" if row.to_tol_extrapolated else "") + _f(row.time_to_tol, ".2f"),
+                        ("~" if row.to_tol_extrapolated else "") + _f(row.ratio_to_tol, ".2f"),
                         memory,
                         gap,
                     ]
@@ -510,9 +579,11 @@ def goals(results: list[tuple[list[Row], dict]]) -> list[str]:
             )
             if fastest is not None:
                 met = fastest.ratio[n] >= 1.0
+                cpu = fastest.cpu_ratio.get(n, float("nan"))
                 out.append(
                     f"- {name}, {n} evaluations: no slower than the fastest peer: "
-                    f"{'met' if met else 'MISSED'} ({fastest.key}: {fastest.ratio[n]:.2f}x ours)"
+                    f"{'met' if met else 'MISSED'} ({fastest.key}: {fastest.ratio[n]:.2f}x ours "
+                    f"in wall time, {cpu:.2f}x in CPU time)"
                 )
     return out
 
@@ -536,7 +607,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="+", choices=models_lib.MODEL_NAMES)
     parser.add_argument("--impls", nargs="+", choices=list(impls_lib.IMPLEMENTATIONS))
     parser.add_argument("--repeats", type=int, help="interleaved rounds (default 5, quick 3)")
-    parser.add_argument("--budget", type=float, default=60.0, help="max seconds per config")
+    parser.add_argument("--budget", type=float, default=30.0, help="max seconds per config")
     parser.add_argument("--reference-steps", type=int, help="default 3000 (quick 1000)")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
     parser.add_argument("--memory-parallel", type=int, default=2)
