@@ -51,14 +51,15 @@ discarded evaluations (16 + 32 + 64 = 112 instead of 64)."""
 SMALL_CHANGE_FRACTION = 0.02
 """An example whose ``|F(x) - F(baseline)|`` is below this fraction of the probe's largest is
 judged against that floor, not its own near-zero change (see :func:`_within_tolerance`)."""
-_INPUT_ELEMENTS_PER_BATCH = 2**21  # default batch bound: ~8 MB of float32 inputs per chunk
+_INPUT_ELEMENTS_PER_BATCH = 2**19  # default batch bound: ~2 MB of float32 inputs per chunk
 _MIN_DEFAULT_BATCH = 8
 _MAX_DEFAULT_BATCH = 1024
 
 
 def default_batch_size(input_shape: Sequence[int]) -> int:
-    """Interpolated inputs per chunk when ``batch_size`` is None: about 2M input elements
-    (682 at 32x32x3, 13 at 224x224x3), between 8 and 1024."""
+    """Interpolated inputs per chunk when ``batch_size`` is None: about 512K input elements
+    (170 at 32x32x3, 8 at 224x224x3), between 8 and 1024. Measured on the demo network, 128
+    inputs per chunk ran as fast as 682 with a quarter of the memory (docs/benchmarks.md)."""
     elements = max(1, math.prod(int(d) for d in input_shape))
     return int(
         min(_MAX_DEFAULT_BATCH, max(_MIN_DEFAULT_BATCH, _INPUT_ELEMENTS_PER_BATCH // elements))
