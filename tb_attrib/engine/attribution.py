@@ -155,7 +155,7 @@ class AttributionEngine:
         alpha = tf.TensorSpec([None], tf.float32)
         self._outputs_fn = tf.function(self._outputs, input_signature=[example])
         self._sweep_fn = tf.function(
-            self._sweep_chunk, input_signature=[example, example, index, alpha, index]
+            self._path_gradients, input_signature=[example, example, index, alpha, index]
         )
         self._integral_fn = tf.function(
             self._integral_chunk,
@@ -179,10 +179,6 @@ class AttributionEngine:
             outputs = self._outputs(inputs)
             score = tf.gather(outputs, tf.gather(target, example), axis=1, batch_dims=1)
         return tape.gradient(score, inputs), outputs, score
-
-    def _sweep_chunk(self, x, baseline, example, alpha, target):
-        gradients, outputs, score = self._path_gradients(x, baseline, example, alpha, target)
-        return gradients, outputs, score
 
     def _integral_chunk(self, x, baseline, example, alpha, weight, target):
         gradients, _, _ = self._path_gradients(x, baseline, example, alpha, target)
