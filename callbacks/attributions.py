@@ -37,7 +37,7 @@ class Attributions(base.RunCallback):
       probabilities at each alpha) and the integrated gradients with completeness deltas;
     - for TensorBoard's Scalars tab: ``attributions/completeness_delta_mean`` and
       ``.../completeness_delta_max`` (``|delta| / |F(x) - F(baseline)|``),
-      ``attributions/ig_evaluations`` (gradient evaluations per example),
+      ``attributions/ig_evaluations`` (mean gradient evaluations per example),
       ``interior_gradients/accuracy/alpha_<a>`` (probe accuracy at each alpha; agreement with
       the prediction at alpha 1 when the probe has no labels),
       ``interior_gradients/mean_abs_gradient/alpha_<a>`` (the saturation curve) and, with
@@ -62,7 +62,8 @@ class Attributions(base.RunCallback):
       ig_steps: Gradient evaluations per example for IG, or ``"auto"`` (see
         :func:`tb_attrib.integrated_gradients`).
       ig_method: Quadrature rule: ``riemann_left``, ``riemann_right``, ``riemann_middle``,
-        ``riemann_trapezoid`` or ``gausslegendre``.
+        ``riemann_trapezoid`` (default: nested, so ``"auto"`` reuses every evaluation) or
+        ``gausslegendre``.
       baseline: ``"black"``, ``"white"``, ``"uniform"``, ``"blur"``, a number or an array.
       target: Class to explain: None (the label when the probe has labels, else the predicted
         class), ``"predicted"``, an int, or one int per example.
@@ -226,7 +227,9 @@ class Attributions(base.RunCallback):
         relative = np.abs(ig.delta) / np.maximum(np.abs(ig.score_input - ig.score_baseline), 1e-12)
         tf.summary.scalar("attributions/completeness_delta_mean", float(np.mean(relative)))
         tf.summary.scalar("attributions/completeness_delta_max", float(np.max(relative)))
-        tf.summary.scalar("attributions/ig_evaluations", float(ig.evaluations))
+        tf.summary.scalar(
+            "attributions/ig_evaluations", float(np.mean(ig.example_evaluations))
+        )
         predicted = sweep.predictions.argmax(axis=-1)  # [N, K]
         reference = self._probe.y if self._probe.y is not None else predicted[:, -1]
         correct = predicted == reference[:, None]

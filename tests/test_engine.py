@@ -148,6 +148,28 @@ def test_auto_steps_meet_the_tolerance_and_report_evaluations(relu_model, probe)
     assert not capped.converged and capped.steps <= 40
 
 
+@pytest.mark.parametrize("method", ["riemann_trapezoid", "gausslegendre"])
+def test_auto_steps_refine_each_example_on_its_own(relu_model, probe, method):
+    """Examples that meet the tolerance early stop there: each one's attributions are those of
+    the fixed rule it ended with, and the cheap ones spent fewer evaluations."""
+    ig = tb_attrib.integrated_gradients(
+        relu_model, probe, method=method, steps="auto", tolerance=0.002
+    )
+    assert ig.example_steps.shape == ig.example_evaluations.shape == (probe.shape[0],)
+    assert ig.steps == ig.example_steps.max() and ig.evaluations == ig.example_evaluations.max()
+    assert len(set(ig.example_steps.tolist())) > 1, "every example needed the same rule"
+    for count in sorted(set(ig.example_steps.tolist())):
+        rows = np.flatnonzero(ig.example_steps == count)
+        fixed = tb_attrib.integrated_gradients(
+            relu_model, probe[rows], method=method, steps=int(count)
+        )
+        assert _rel(ig.attributions[rows], fixed.attributions) < 1e-5
+    if method == "riemann_trapezoid":
+        np.testing.assert_array_equal(ig.example_evaluations, ig.example_steps)
+    else:  # Gauss-Legendre restarts: 64, then 64 + 128, ...
+        assert np.all(ig.example_evaluations >= ig.example_steps)
+
+
 def test_softmax_and_logit_models_give_probabilities(probe):
     keras.utils.set_random_seed(3)
     logits_model = small_cnn("relu", final=None)

@@ -38,7 +38,11 @@ import tensorflow as tf
 from tb_attrib.engine import baselines as baselines_lib
 from tb_attrib.engine import model_output, quadrature
 
-DEFAULT_METHOD = "gausslegendre"
+DEFAULT_METHOD = "riemann_trapezoid"
+"""The trapezoid rule: nested under refinement (16, 31, 61, ... points reuse every earlier
+gradient), so ``steps="auto"`` never discards an evaluation. Measured over the demo's 10
+epochs, ``steps="auto"`` spent 51 evaluations per example with it, 62 with the midpoint rule
+and 92 with Gauss-Legendre (docs/benchmarks.md)."""
 DEFAULT_STEPS: int | str = "auto"
 DEFAULT_TOLERANCE = 0.01
 DEFAULT_MAX_STEPS = 512
@@ -77,13 +81,18 @@ class IntegratedGradientsResult:
       score_input: ``[N]`` ``F_t(x)``.
       score_baseline: ``[N]`` ``F_t(baseline)`` (mean over draws for ``"uniform"``).
       method: quadrature rule used.
-      steps: points of the final rule (gradient evaluations per example and baseline draw).
-      evaluations: gradient evaluations spent per example and draw, including discarded coarser
-        rules of the adaptive mode.
+      steps: points of the finest rule any example ended with (for a fixed step count, that
+        count).
+      evaluations: the most gradient evaluations spent on one example (per baseline draw),
+        including discarded coarser rules of a non-nested method in the adaptive mode.
       baseline_name: display name of the baseline.
       converged: with ``steps="auto"``, whether every example met the tolerance before
         ``max_steps``; always True for a fixed step count.
       finite: False when some gradient was NaN or infinite.
+      example_steps: ``[N]`` points of the final rule of each example. With ``steps="auto"``
+        examples stop refining once they meet the tolerance, so these differ.
+      example_evaluations: ``[N]`` gradient evaluations spent on each example (per draw);
+        their mean is the cost per example.
     """
 
     attributions: np.ndarray
@@ -97,6 +106,8 @@ class IntegratedGradientsResult:
     baseline_name: str
     converged: bool = True
     finite: bool = True
+    example_steps: np.ndarray | None = None
+    example_evaluations: np.ndarray | None = None
 
     @property
     def relative_delta(self) -> np.ndarray:
@@ -276,36 +287,46 @@ class AttributionEngine:
         current = max(start, quadrature.min_steps(method)) if auto else int(steps)
         if auto:
             current = min(current, max_steps)
-        sums = [np.zeros_like(x) for _ in draws]  # sum of u_j * gradient_j per draw
+        # Per example: sum of u_j * gradient_j per draw, with u_j = w_j * norm the rule's
+        # unnormalised weights (see _weight_normaliser), the norm, the final rule and the
+        # evaluations spent. Only the examples still outside the tolerance are refined.
+        sums = np.zeros((len(draws), *x.shape), np.float32)
+        norms = np.ones(n, np.float64)
+        example_steps = np.zeros(n, np.int64)
+        example_evaluations = np.zeros(n, np.int64)
+        active = rows
         done_steps = 0
-        evaluations = 0
         while True:
             fine = quadrature.rule(method, current)
             if done_steps and quadrature.is_nested(method):
                 picked = quadrature.new_points(method, done_steps, current)
             else:
                 picked = np.arange(fine.steps)
-                sums = [np.zeros_like(x) for _ in draws]
-            # Unnormalised weights u_j = w_j / w_interior stay fixed under refinement of a
-            # nested rule, so earlier sums are reused as they are.
+                sums[:, active] = 0.0
+            # Unnormalised weights stay fixed under refinement of a nested rule, so earlier
+            # sums are reused as they are.
             norm = _weight_normaliser(method, current)
             weights = (fine.weights[picked] * norm).astype(np.float32)
             for d, base in enumerate(draws):
-                sums[d] = sums[d] + self._integrate(
-                    x, base, fine.alphas[picked], weights, targets, size
+                sums[d, active] += self._integrate(
+                    x[active], base[active], fine.alphas[picked], weights, targets[active], size
                 )
-            evaluations += picked.shape[0]
+            norms[active] = norm
+            example_steps[active] = current
+            example_evaluations[active] += picked.shape[0]
             done_steps = current
+            scale = (1.0 / norms).astype(np.float32).reshape(n, *[1] * (x.ndim - 1))
             attributions = np.mean(
-                [(x - base) * (s / norm) for base, s in zip(draws, sums, strict=True)], axis=0
+                [(x - base) * (s * scale) for base, s in zip(draws, sums, strict=True)], axis=0
             ).astype(np.float32)
             delta = attributions.reshape(n, -1).sum(axis=1) - expected
-            finite = bool(np.all(np.isfinite(attributions)))
-            converged = bool(np.all(_within_tolerance(delta, expected, tolerance)))
-            if not auto or converged or not finite:
+            finite_rows = np.all(np.isfinite(attributions.reshape(n, -1)), axis=1)
+            within = _within_tolerance(delta, expected, tolerance)
+            if not auto:
                 break
+            active = active[~within[active] & finite_rows[active]]
             following = quadrature.refine(method, current)
-            if following > max_steps:
+            if active.size == 0 or following > max_steps:
                 break
             current = following
         return IntegratedGradientsResult(
@@ -315,11 +336,13 @@ class AttributionEngine:
             score_input=score_input.astype(np.float32),
             score_baseline=score_baselines.mean(axis=0).astype(np.float32),
             method=method,
-            steps=int(done_steps),
-            evaluations=int(evaluations),
+            steps=int(example_steps.max()),
+            evaluations=int(example_evaluations.max()),
             baseline_name=baselines_lib.describe(baseline),
-            converged=converged if auto else True,
-            finite=finite,
+            converged=bool(np.all(within)) if auto else True,
+            finite=bool(np.all(finite_rows)),
+            example_steps=example_steps.astype(np.int32),
+            example_evaluations=example_evaluations.astype(np.int32),
         )
 
     # ---- helpers -------------------------------------------------------------------------
@@ -447,12 +470,13 @@ def integrated_gradients(
       baseline: ``"black"``, ``"white"``, ``"uniform"``, ``"blur"``, a number, or an array
         broadcasting to ``x`` (see :mod:`tb_attrib.engine.baselines`).
       steps: Gradient evaluations per example, or ``"auto"``: start at 16 points (64 for
-        Gauss-Legendre) and refine the rule (reusing the earlier points of nested rules) until
-        every example's ``|delta| <= tolerance * |F_t(x) - F_t(baseline)|``, or ``max_steps``
-        is reached. Examples whose change is below 2% of the probe's largest are judged
-        against that 2% instead.
+        Gauss-Legendre) and refine the rule (reusing the earlier points of nested rules) for
+        each example until its ``|delta| <= tolerance * |F_t(x) - F_t(baseline)|``, or
+        ``max_steps`` is reached. Each example stops as soon as it meets the tolerance, so
+        easy examples cost few evaluations. Examples whose change is below 2% of the probe's
+        largest are judged against that 2% instead.
       method: ``"riemann_left"``, ``"riemann_right"``, ``"riemann_middle"``,
-        ``"riemann_trapezoid"`` or ``"gausslegendre"``.
+        ``"riemann_trapezoid"`` (default) or ``"gausslegendre"``.
       batch_size: Interpolated inputs per model call; bounds memory and does not change the
         result beyond float rounding. None: :func:`default_batch_size`.
       tolerance: Relative completeness target of ``steps="auto"``.
