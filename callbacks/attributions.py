@@ -227,9 +227,7 @@ class Attributions(base.RunCallback):
         relative = np.abs(ig.delta) / np.maximum(np.abs(ig.score_input - ig.score_baseline), 1e-12)
         tf.summary.scalar("attributions/completeness_delta_mean", float(np.mean(relative)))
         tf.summary.scalar("attributions/completeness_delta_max", float(np.max(relative)))
-        tf.summary.scalar(
-            "attributions/ig_evaluations", float(np.mean(ig.example_evaluations))
-        )
+        tf.summary.scalar("attributions/ig_evaluations", float(np.mean(ig.example_evaluations)))
         predicted = sweep.predictions.argmax(axis=-1)  # [N, K]
         reference = self._probe.y if self._probe.y is not None else predicted[:, -1]
         correct = predicted == reference[:, None]
