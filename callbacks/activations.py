@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tb_attrib.callbacks import base
+from tb_attrib.callbacks import base, dashboards
 from tb_attrib.callbacks import probe as probe_lib
 from tb_attrib.summary import metadata, summary_v2
 
@@ -175,19 +175,19 @@ class ActivationSummaries(base.RunCallback):
         if not self._due(epoch):
             return
         outputs = self._capture(self._probe.x)
+        histograms, scalars = {}, {}
+        for name, value in outputs.items():
+            finite = value[np.isfinite(value)]
+            histograms[f"activations/{name}"] = finite
+            scalars[f"activations/{name}/mean"] = finite.mean() if finite.size else np.nan
+            scalars[f"activations/{name}/std"] = finite.std() if finite.size else np.nan
+            scalars[f"activations/{name}/fraction_zero"] = np.mean(value == 0.0)
         with self._writing(epoch):
+            dashboards.write(histograms=histograms, scalars=scalars)
+            if not self.feature_maps:
+                return
             for name, value in outputs.items():
-                finite = value[np.isfinite(value)]
-                tf.summary.histogram(f"activations/{name}", finite)
-                tf.summary.scalar(
-                    f"activations/{name}/mean",
-                    float(finite.mean()) if finite.size else float("nan"),
-                )
-                tf.summary.scalar(
-                    f"activations/{name}/std", float(finite.std()) if finite.size else float("nan")
-                )
-                tf.summary.scalar(f"activations/{name}/fraction_zero", float(np.mean(value == 0.0)))
-                if self.feature_maps and name in self._conv and value.ndim == 4:
+                if name in self._conv and value.ndim == 4:
                     summary_v2.feature_maps(
                         metadata.TAG_FEATURE_MAPS_PREFIX + name,
                         value,

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from tb_attrib.callbacks import base
+from tb_attrib.callbacks import base, dashboards
 from tb_attrib.callbacks import probe as probe_lib
 from tb_attrib.engine import (
     CLASSIC_ALPHAS,
@@ -225,23 +225,22 @@ class Attributions(base.RunCallback):
 
     def _write_scalars(self, sweep, ig) -> None:
         relative = np.abs(ig.delta) / np.maximum(np.abs(ig.score_input - ig.score_baseline), 1e-12)
-        tf.summary.scalar("attributions/completeness_delta_mean", float(np.mean(relative)))
-        tf.summary.scalar("attributions/completeness_delta_max", float(np.max(relative)))
-        tf.summary.scalar("attributions/ig_evaluations", float(np.mean(ig.example_evaluations)))
+        scalars = {
+            "attributions/completeness_delta_mean": np.mean(relative),
+            "attributions/completeness_delta_max": np.max(relative),
+            "attributions/ig_evaluations": np.mean(ig.example_evaluations),
+        }
         predicted = sweep.predictions.argmax(axis=-1)  # [N, K]
         reference = self._probe.y if self._probe.y is not None else predicted[:, -1]
         correct = predicted == reference[:, None]
         abs_mean = np.abs(sweep.gradients).reshape(*sweep.gradients.shape[:2], -1).mean(axis=-1)
         for k, alpha in enumerate(self.alphas):
             label = f"alpha_{alpha:g}"
-            tf.summary.scalar(f"interior_gradients/accuracy/{label}", float(correct[:, k].mean()))
-            tf.summary.scalar(
-                f"interior_gradients/mean_abs_gradient/{label}", float(abs_mean[:, k].mean())
-            )
+            scalars[f"interior_gradients/accuracy/{label}"] = correct[:, k].mean()
+            scalars[f"interior_gradients/mean_abs_gradient/{label}"] = abs_mean[:, k].mean()
         if self._masks is not None:
-            tf.summary.scalar(
-                "attributions/localization", localization(ig.attributions, self._masks)
-            )
+            scalars["attributions/localization"] = localization(ig.attributions, self._masks)
+        dashboards.write(scalars=scalars)
 
     def _warn_about(self, finite: bool, largest: float, epoch: int) -> None:
         if not finite and "nonfinite" not in self._warned:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 
 import numpy as np
-import tensorflow as tf
 
-from tb_attrib.callbacks import base
+from tb_attrib.callbacks import base, dashboards
 
 
 class WeightHistograms(base.RunCallback):
@@ -32,8 +31,9 @@ class WeightHistograms(base.RunCallback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if not self._due(epoch):
             return
+        histograms = {}
+        for variable in self.model.weights:
+            tag = (getattr(variable, "path", None) or variable.name).replace(":", "_")
+            histograms[tag] = np.asarray(variable.numpy(), dtype=np.float32)
         with self._writing(epoch):
-            for variable in self.model.weights:
-                value = np.asarray(variable.numpy(), dtype=np.float32)
-                tag = getattr(variable, "path", None) or variable.name
-                tf.summary.histogram(tag.replace(":", "_"), value)
+            dashboards.write(histograms=histograms)

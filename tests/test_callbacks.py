@@ -169,6 +169,40 @@ def test_every_model_kind_writes_every_series(name, tmp_path):
     assert any("kernel" in t for t in histograms["weights"])
 
 
+def test_histograms_and_scalars_hold_the_values_of_the_last_epoch(tmp_path):
+    """What TensorBoard's own dashboards read: every weight's histogram counts all of its
+    values over its range, and the activation scalars are those of the probe."""
+    keras.utils.set_random_seed(0)
+    model = _functional()
+    x, _ = _data()
+    _fit(model, tmp_path, epochs=2)
+    provider = tb_provider(tmp_path)
+    ctx = context.RequestContext()
+    histograms = provider.read_tensors(
+        ctx, experiment_id="", plugin_name="histograms", downsample=100
+    )
+    weights = {(v.path or v.name).replace(":", "_"): v.numpy() for v in model.weights}
+    assert set(histograms["weights"]) == set(weights)
+    for tag, value in weights.items():
+        last = max(histograms["weights"][tag], key=lambda d: d.step)
+        buckets = last.numpy  # [k, 3]: left edge, right edge, count
+        assert last.step == 1
+        assert buckets[:, 2].sum() == value.size
+        assert buckets[0, 0] <= value.min() + 1e-6 and buckets[-1, 1] >= value.max() - 1e-6
+    conv = keras.Model(model.input, model.get_layer("conv_a").output)(x[:4]).numpy()
+    scalars = provider.read_scalars(ctx, experiment_id="", plugin_name="scalars", downsample=100)
+    probe = scalars["probe"]
+    for name, expected in (
+        ("mean", conv.mean()),
+        ("std", conv.std()),
+        ("fraction_zero", np.mean(conv == 0.0)),
+    ):
+        last = max(probe[f"activations/conv_a/{name}"], key=lambda d: d.step)
+        assert last.value == pytest.approx(float(expected), rel=1e-4, abs=1e-6)
+    count = max(histograms["probe"]["activations/conv_a"], key=lambda d: d.step)
+    assert count.numpy[:, 2].sum() == conv.size
+
+
 def test_series_have_the_blob_sequence_data_class(tmp_path):
     keras.utils.set_random_seed(0)
     _fit(_functional(), tmp_path, epochs=1)
