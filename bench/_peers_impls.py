@@ -83,22 +83,23 @@ class Implementation:
 
 
 class Ours(Implementation):
-    """``tb_attrib.integrated_gradients`` with a fixed step count and the given rule."""
+    """``tb_attrib.integrated_gradients`` with a fixed step count and the given rule (the
+    engine's default rule unless told)."""
 
     library = "tb_attrib"
-    setting = "default (Gauss-Legendre)"
 
-    def __init__(self, model, x, targets, method: str = "gausslegendre"):
+    def __init__(self, model, x, targets, method: str | None = None):
         super().__init__(model, x, targets)
         import tb_attrib
+        from tb_attrib.engine import DEFAULT_METHOD
 
         self._ig = tb_attrib.integrated_gradients
-        self.method = method
-        self.rule = method
-        self.key = "ours" if method == "gausslegendre" else f"ours-{method.split('_')[-1]}"
-        if method != "gausslegendre":
-            self.setting = f"method={method!r}"
-        self.min_evals = 2 if method == "riemann_trapezoid" else 1
+        self.method = method or DEFAULT_METHOD
+        self.rule = self.method
+        default = self.method == DEFAULT_METHOD
+        self.key = "ours" if default else f"ours-{self.method.split('_')[-1]}"
+        self.setting = f"default ({self.method})" if default else f"method={self.method!r}"
+        self.min_evals = 2 if self.method == "riemann_trapezoid" else 1
 
     def result(self, evals: int) -> object:
         """The engine's full result (attributions, delta, scores)."""
@@ -373,7 +374,7 @@ class TutorialBest(Tutorial):
 
 IMPLEMENTATIONS: dict[str, type[Implementation] | Callable[..., Implementation]] = {
     "ours": Ours,
-    "ours-trapezoid": lambda m, x, t: Ours(m, x, t, method="riemann_trapezoid"),
+    "ours-gausslegendre": lambda m, x, t: Ours(m, x, t, method="gausslegendre"),
     "saliency-docs": SaliencyDocs,
     "saliency-best": SaliencyBest,
     "tfexplain-docs": TfExplainDocs,

@@ -80,8 +80,8 @@ DEFAULT_IMPLS = (
 )
 # The implementation that walks the error ladder for each rule (the fastest one with it).
 LADDER_IMPL = {
-    "gausslegendre": "ours",
-    "riemann_trapezoid": "ours-trapezoid",
+    "riemann_trapezoid": "ours",
+    "gausslegendre": "ours-gausslegendre",
     "equal weights, both ends": "saliency-best",
     "trapezoid": "tutorial-best",
 }
