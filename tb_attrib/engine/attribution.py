@@ -55,15 +55,16 @@ discarded evaluations (16 + 32 + 64 = 112 instead of 64)."""
 SMALL_CHANGE_FRACTION = 0.02
 """An example whose ``|F(x) - F(baseline)|`` is below this fraction of the probe's largest is
 judged against that floor, not its own near-zero change (see :func:`_within_tolerance`)."""
-_INPUT_ELEMENTS_PER_BATCH = 2**19  # default batch bound: ~2 MB of float32 inputs per chunk
+_INPUT_ELEMENTS_PER_BATCH = 3 * 2**19  # default batch bound: ~6 MB of float32 inputs per chunk
 _MIN_DEFAULT_BATCH = 8
 _MAX_DEFAULT_BATCH = 1024
 
 
 def default_batch_size(input_shape: Sequence[int]) -> int:
-    """Interpolated inputs per chunk when ``batch_size`` is None: about 512K input elements
-    (170 at 32x32x3, 8 at 224x224x3), between 8 and 1024. Measured on the demo network, 128
-    inputs per chunk ran as fast as 682 with a quarter of the memory (docs/benchmarks.md)."""
+    """Interpolated inputs per chunk when ``batch_size`` is None: about 1.5M input elements
+    (512 at 32x32x3, 128 at 64x64x3, 10 at 224x224x3), between 8 and 1024. Measured on the
+    demo network on 2 CPU cores, chunks of 512 ran at 0.95-0.99 of the speed of one unchunked
+    batch and chunks of 128-170 at 0.84, for about 140 MiB against 50 (docs/benchmarks.md)."""
     elements = max(1, math.prod(int(d) for d in input_shape))
     return int(
         min(_MAX_DEFAULT_BATCH, max(_MIN_DEFAULT_BATCH, _INPUT_ELEMENTS_PER_BATCH // elements))
@@ -274,13 +275,15 @@ class AttributionEngine:
         if auto:
             _check_tolerance(tolerance, max_steps, method)
         draws = baselines_lib.make(baseline, x, num_samples=num_baseline_samples)
-        outputs = self.outputs(x, batch_size)
-        targets = model_output.resolve_targets(target, x.shape[0], outputs.shape[1], outputs)
-        size = batch_size or default_batch_size(self.input_shape)
         n = x.shape[0]
+        size = batch_size or default_batch_size(self.input_shape)
+        # F at the inputs and at every baseline draw, in one pass.
+        every = self.outputs(np.concatenate([x, *draws]), size).reshape(1 + len(draws), n, -1)
+        outputs = every[0]
+        targets = model_output.resolve_targets(target, n, outputs.shape[1], outputs)
         rows = np.arange(n)
         score_input = outputs[rows, targets]
-        score_baselines = np.stack([self.outputs(b, size)[rows, targets] for b in draws])
+        score_baselines = every[1:, rows, targets]
         expected = score_input - score_baselines.mean(axis=0)
 
         start = AUTO_START_STEPS if quadrature.is_nested(method) else AUTO_START_STEPS_GAUSS
