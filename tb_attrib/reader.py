@@ -92,7 +92,7 @@ class RunAttributions:
       ig_score_input: ``[E, N]`` target score ``F(x)``.
       ig_score_baseline: ``[E, N]`` target score ``F(baseline)``.
       ig_attribution_sum: ``[E, N]`` sum of the attributions.
-      ig_steps: ``[E]`` gradient evaluations per example (-1 where absent).
+      ig_steps: ``[E]`` points of the largest rule any example used (-1 where absent).
       ig_method: Quadrature rule of the newest IG epoch, or None.
       baseline: Baseline name of the newest sweep or IG epoch, or None.
       feature_maps: Feature maps by layer name.

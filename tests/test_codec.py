@@ -120,3 +120,33 @@ def test_integrated_gradients_write_op_takes_plain_arrays(tmp_path):
         )
     writer.close()
     assert list(tmp_path.glob("events.out.tfevents*"))
+
+
+def test_integrated_gradients_records_hold_each_examples_steps(tmp_path):
+    """steps="auto" refines examples on their own: each record keeps its example's rule, the
+    digest the largest."""
+    import tensorflow as tf
+    from tensorboard.backend.event_processing import event_file_loader
+
+    from tb_attrib.summary import summary_v2
+
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    with writer.as_default(step=0):
+        summary_v2.integrated_gradients(
+            "ig",
+            attributions=np.ones((3, 4, 4, 3)),
+            delta=[0.0, 0.1, 0.2],
+            targets=[1, 0, 2],
+            method="riemann_trapezoid",
+            steps=[16, 61, 31],
+        )
+    writer.close()
+    (path,) = tmp_path.glob("events.out.tfevents*")
+    for event in event_file_loader.EventFileLoader(str(path)).Load():
+        for value in event.summary.value:
+            blobs = tf.make_ndarray(value.tensor)
+            records = [codec.decode_record(b) for b in blobs]
+            assert records[0].fields["steps"] == 61
+            assert [r.fields["steps"] for r in records[1:]] == [16, 61, 31]
+            return
+    pytest.fail("no summary written")

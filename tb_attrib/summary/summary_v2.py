@@ -137,7 +137,7 @@ def integrated_gradients(
     score_input: np.ndarray | None = None,
     score_baseline: np.ndarray | None = None,
     method: str | None = None,
-    steps: int | None = None,
+    steps: int | Sequence[int] | np.ndarray | None = None,
     baseline: str | None = None,
     description: str | None = None,
 ) -> bool:
@@ -157,7 +157,9 @@ def integrated_gradients(
       score_input: ``[N]`` target score ``F(x)``.
       score_baseline: ``[N]`` target score ``F(baseline)``.
       method: Quadrature rule name.
-      steps: Gradient evaluations used per example.
+      steps: Points of the rule used: one count, or one per example (as ``steps="auto"``
+        refines each example on its own). Each example's record holds its own; the digest
+        holds the largest.
       baseline: Baseline name, for display.
       description: Optional Markdown description.
     """
@@ -170,9 +172,14 @@ def integrated_gradients(
     score_baseline = _optional_vector(
         _pick(score_baseline, result, "score_baseline", required=False), n
     )
+    if steps is None and result is not None:
+        steps = getattr(result, "example_steps", None)
+        if steps is None:
+            steps = getattr(result, "steps", None)
+    example_steps = np.broadcast_to(np.asarray(0 if steps is None else steps, np.int64), [n])
     fields = {
         "method": str(_pick(method, result, "method", required=False) or ""),
-        "steps": int(_pick(steps, result, "steps", required=False) or 0),
+        "steps": int(example_steps.max(initial=0)),
         "baseline": str(_pick(baseline, result, "baseline_name", required=False) or ""),
     }
     codes, scales = codec.quantize_maps(_display_maps(attributions, leading=1))
@@ -192,7 +199,7 @@ def integrated_gradients(
     for i in range(n):
         records.append(
             codec.encode_record(
-                {**fields, "index": i, "target": int(targets[i])},
+                {**fields, "steps": int(example_steps[i]), "index": i, "target": int(targets[i])},
                 {
                     "map": codes[i],
                     "scale": scales[i],
