@@ -6,6 +6,7 @@ import numpy as np
 from conftest import tb_provider
 from tensorboard import context
 
+from tb_attrib.engine import DEFAULT_METHOD
 from tb_attrib.summary import codec, metadata
 
 
@@ -25,7 +26,7 @@ def test_demo_completeness_within_one_percent_at_default_settings(demo_logdir):
     digests = _digests(demo_logdir, metadata.TAG_INTEGRATED_GRADIENTS)
     assert sorted(digests) == [0, 1, 2]
     for digest in digests.values():
-        assert digest.fields["method"] == "gausslegendre"
+        assert digest.fields["method"] == DEFAULT_METHOD
         change = np.abs(digest.arrays["score_input"] - digest.arrays["score_baseline"])
         significant = change > 0.02 * change.max()  # "not tiny", as steps="auto" judges it
         delta = np.abs(digest.arrays["delta"])
