@@ -39,7 +39,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 TENSORBOARD = Path(sys.executable).parent / "tensorboard"
-_URL = re.compile(rb"TensorBoard \S+ at (http://127\.0\.0\.1:\d+)/")
+# "TensorBoard 2.21.0 at http://127.0.0.1:PORT/ (Press CTRL+C to quit)", with any
+# --path_prefix between the port and the final slash: the base URL keeps the prefix.
+_URL = re.compile(rb"TensorBoard \S+ at (http://127\.0\.0\.1:\d+\S*?)/ ")
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 

@@ -390,3 +390,39 @@ def test_empty_state_explains_how_to_produce_data(session: Session) -> None:
 def test_no_console_errors_or_csp_violations(session: Session) -> None:
     assert session.csp_violations == []
     assert session.console_errors == []
+
+
+def test_dashboard_renders_behind_a_path_prefix(session: Session, logdir: Path) -> None:
+    """TensorBoard behind a reverse proxy (``--path_prefix``): the page finds the plugin's
+    module, its imports and its data under the prefix, and renders the demo run.
+
+    Only the plugin's requests are checked: TensorBoard 2.21's own page asks for its Roboto
+    fonts at ``/font-roboto/...`` without the prefix (404), which is not ours to fix."""
+    errors: list[str] = []
+    with tensorboard_process(logdir, "--path_prefix=/proxy/tb") as base:
+        page = session.page.context.new_page()
+        page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+        page.on(
+            "response",
+            lambda r: (
+                errors.append(f"{r.status} {r.url}")
+                if r.status >= 400 and ("tb_attrib" in r.url or "plugin_entry" in r.url)
+                else None
+            ),
+        )
+        try:
+            page.goto(base + "/#tb_attrib")
+            handle = page.wait_for_selector("iframe[src*='plugin_entry']", timeout=60_000)
+            frame = handle.content_frame()
+            assert "/proxy/tb/" in frame.url
+            frame.wait_for_selector(".tba-root[data-state=ready]", timeout=60_000)
+            frame.select_option("[data-role=run]", DEMO_RUN)
+            frame.wait_for_function(
+                "document.querySelector('[data-role=example-title]')"
+                ".textContent.includes('Example #0')",
+                timeout=60_000,
+            )
+            assert frame.locator(".thumb").count() > 0
+        finally:
+            page.close()
+    assert errors == []

@@ -372,3 +372,23 @@ def test_every_route_answers_for_the_demo_logs(demo_logdir: Path) -> None:
                     _get(base, "feature_maps", run=name, layer=layer["layer"], index=0)
                 )
                 assert records[1:] == [maps[e][1] for e in layer["epochs"]]
+
+
+def test_routes_and_page_work_behind_a_path_prefix(logdir: Path) -> None:
+    """``--path_prefix`` (TensorBoard behind a reverse proxy): the plugin is listed, its data
+    routes and its module answer under the prefix and not without it."""
+    with tensorboard_process(logdir, "--path_prefix=/proxy/tb") as base:
+        assert base.endswith("/proxy/tb")
+        wait_until(lambda: "tb_attrib" in _json(http_get(base + "/data/plugins_listing")))
+        origin = base.rsplit("/proxy/tb", 1)[0]
+        listing = _json(http_get(base + "/data/plugins_listing"))["tb_attrib"]
+        # TensorBoard puts its prefix in front of the module path it lists.
+        module_path = listing["loading_mechanism"]["module_path"]
+        assert module_path == f"/proxy/tb{API}/static/index.js"
+        module = http_get(origin + module_path)
+        assert module.status == 200, module_path
+        assert module.header("Content-Type") == "text/javascript; charset=utf-8"
+        wait_until(lambda: "main" in _runs(base))
+        assert _runs(base)["main"]["epochs"] == list(range(5))
+        assert _get(base, "probe", run="main").status == 200
+        assert http_get(origin + API + "/runs").status == 404
