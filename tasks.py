@@ -49,9 +49,20 @@ def _ensure_venv(extras: str) -> None:
         ).returncode
         == 0
     )
-    wanted = extras if has_tf else f"cpu,{extras}" if extras else "cpu"
-    _run(PYTHON, "-m", "pip", "install", "--quiet", "-e", f".[{wanted}]")
+    _run(PYTHON, "-m", "pip", "install", "--quiet", "-e", install_target(extras, has_tf))
     stamp.write_text(digest)
+
+
+def install_target(extras: str, has_tensorflow: bool) -> str:
+    """The editable install target: ``extras``, plus ``cpu`` unless TensorFlow is present.
+
+    ``.[]`` is not a valid target, so no extras at all gives ``.`` (the demo's set-up in a
+    venv that the test job already filled with TensorFlow).
+    """
+    wanted = [e for e in extras.split(",") if e]
+    if not has_tensorflow:
+        wanted.insert(0, "cpu")
+    return f".[{','.join(wanted)}]" if wanted else "."
 
 
 def _ensure_system_packages() -> None:

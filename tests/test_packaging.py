@@ -88,3 +88,17 @@ def test_installed_copy_imports_and_finds_its_frontend(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "tb_attrib" in out.stdout and "Attributions" in out.stdout
+
+
+def test_set_up_installs_valid_targets_with_and_without_tensorflow():
+    """tasks.py's install target: the CPU build only when no TensorFlow is present, and never
+    the invalid ``.[]`` (the demo job, no extras, in a venv the test job filled)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tasks", ROOT / "tasks.py")
+    tasks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tasks)
+    assert tasks.install_target("", has_tensorflow=True) == "."
+    assert tasks.install_target("", has_tensorflow=False) == ".[cpu]"
+    assert tasks.install_target("test,bench", has_tensorflow=True) == ".[test,bench]"
+    assert tasks.install_target("test,bench", has_tensorflow=False) == ".[cpu,test,bench]"
