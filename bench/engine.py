@@ -394,17 +394,18 @@ def _relative_l2(value: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return np.linalg.norm(value - reference, axis=1) / np.linalg.norm(reference, axis=1)
 
 
-ENGINE_FLOOR = 0.02  # attribution.SMALL_CHANGE_FRACTION: 2% of the probe's largest change
-
-
 def completeness_ratios(
-    delta: np.ndarray, difference: np.ndarray, floor: float = ENGINE_FLOOR
+    delta: np.ndarray, difference: np.ndarray, floor: float | None = None
 ) -> np.ndarray:
     """Per-example ``|delta| / max(|F(x)-F(b)|, floor * largest |F(x)-F(b)|)``.
 
-    With the default ``floor`` this is completeness as ``steps="auto"`` judges it
-    (``attribution._within_tolerance``): it stops once every ratio is within its tolerance.
+    With the default ``floor`` (the engine's ``SMALL_CHANGE_FRACTION``) this is completeness
+    as ``steps="auto"`` judges it (``attribution._within_tolerance``): it stops refining an
+    example once its ratio is within the tolerance.
     """
+    from tb_attrib.engine.attribution import SMALL_CHANGE_FRACTION
+
+    floor = SMALL_CHANGE_FRACTION if floor is None else floor
     magnitude = np.abs(difference)
     least = max(floor * float(magnitude.max(initial=0.0)), 1e-6)
     return np.abs(delta) / np.maximum(magnitude, least)
@@ -985,12 +986,11 @@ def main(argv: list[str] | None = None) -> int:
         f"Engine defaults: method {DEFAULT_METHOD}, steps {DEFAULT_STEPS}, "
         f"start {getattr(attribution, 'AUTO_START_STEPS', '?')}, max_steps {DEFAULT_MAX_STEPS}."
     )
-    data = load_demo_data(config, args.seed)
-    relu = None
     if "c" in chosen:
         with section("c", "Callbacks' share of epoch wall time (demo, default settings)"):
             measure_callbacks(config, args.seed)
     if chosen & {"a", "b"}:
+        data = load_demo_data(config, args.seed)
         say("\nTraining the ReLU demo network...")
         relu = build_network("relu", len(data.class_names), args.seed)
         say(f"probe accuracy {fit(relu, data, config.epochs):.2f}")

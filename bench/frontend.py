@@ -40,20 +40,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from frontend_logs import CLASSIC_ALPHAS, write_synthetic_run  # noqa: E402
 from tb_process import http_get, tensorboard_process, wait_until  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 RUN = "attrib"
 CLASS_NAMES = [f"class {i}" for i in range(10)]
 

@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS
 from frontend_logs import write_synthetic_run
 from tb_process import http_get, tensorboard_process, wait_until
 
@@ -23,17 +24,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts" / "frontend"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 XSS = "<img src=x onerror=window.__xss=1>"
 DEMO_RUN = "demo/probe"
 XSS_CLASSES = [XSS, "cat", "dog"]
@@ -396,8 +386,9 @@ def test_dashboard_renders_behind_a_path_prefix(session: Session, logdir: Path) 
     """TensorBoard behind a reverse proxy (``--path_prefix``): the page finds the plugin's
     module, its imports and its data under the prefix, and renders the demo run.
 
-    Only the plugin's requests are checked: TensorBoard 2.21's own page asks for its Roboto
-    fonts at ``/font-roboto/...`` without the prefix (404), which is not ours to fix."""
+    Every request of the plugin's frame must succeed (its fonts included: the stylesheet's
+    relative URLs must keep the prefix). TensorBoard 2.21's own top page asks for its Roboto
+    fonts at ``/font-roboto/...`` without the prefix (404); that frame is not ours to check."""
     errors: list[str] = []
     with tensorboard_process(logdir, "--path_prefix=/proxy/tb") as base:
         page = session.page.context.new_page()
@@ -406,7 +397,7 @@ def test_dashboard_renders_behind_a_path_prefix(session: Session, logdir: Path) 
             "response",
             lambda r: (
                 errors.append(f"{r.status} {r.url}")
-                if r.status >= 400 and ("tb_attrib" in r.url or "plugin_entry" in r.url)
+                if r.status >= 400 and "plugin_entry" in r.frame.url
                 else None
             ),
         )
