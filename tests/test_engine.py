@@ -102,7 +102,7 @@ def test_per_example_targets(relu_model, probe):
     np.testing.assert_array_equal(predicted.target, relu_model.predict(probe, verbose=0).argmax(1))
 
 
-@pytest.mark.parametrize("method", ["gausslegendre", "riemann_trapezoid"])
+@pytest.mark.parametrize("method", ["gausslegendre", "riemann_trapezoid", "adaptive_trapezoid"])
 def test_results_do_not_depend_on_batch_size(gelu_model, probe, method):
     ref = tb_attrib.integrated_gradients(
         gelu_model, probe, steps=40, method=method, batch_size=1000
@@ -168,6 +168,79 @@ def test_auto_steps_refine_each_example_on_its_own(relu_model, probe, method):
         np.testing.assert_array_equal(ig.example_evaluations, ig.example_steps)
     else:  # Gauss-Legendre restarts: 64, then 64 + 128, ...
         assert np.all(ig.example_evaluations >= ig.example_steps)
+
+
+def _steep_sigmoid_model(steepness: float, centre: float):
+    """A two-class softmax whose class-1 logit is ``steepness * (alpha - centre)`` along the path
+    from black to an all-ones 4x4 image: its score rises over a stretch ``~4 / steepness`` wide,
+    and its integrated gradients are known exactly."""
+    inputs = keras.Input((4, 4, 1))
+    dense = keras.layers.Dense(2)
+    model = keras.Model(inputs, keras.layers.Softmax()(dense(keras.layers.Flatten()(inputs))))
+    kernel = np.zeros((16, 2), np.float32)
+    kernel[:, 1] = steepness / 16.0
+    dense.set_weights([kernel, np.array([0.0, -steepness * centre], np.float32)])
+    return model
+
+
+def test_adaptive_rule_puts_its_points_on_a_steep_rise():
+    """At the same 33 evaluations, the adaptive rule finds the short stretch where the score
+    rises and beats the even trapezoid rule; both are checked against the exact IG. (On a
+    gentler rise, steepness 20-40, the even rule wins: it is spectrally accurate on smooth
+    integrands that vanish at both ends, which docs/benchmarks.md discusses.)"""
+    model = _steep_sigmoid_model(steepness=80.0, centre=0.3)
+    scales = np.array([1.0, 0.9, 0.8])
+    x = np.ones((3, 4, 4, 1), np.float32) * scales.reshape(3, 1, 1, 1).astype(np.float32)
+    # Logit 80 * (alpha * s - 0.3): IG_i = x_i w_i (p(1) - p(0)) / (w . x) = (p(1) - p(0)) / 16.
+    change = 1.0 / (1.0 + np.exp(-80.0 * (scales - 0.3))) - 1.0 / (1.0 + np.exp(24.0))
+    exact = np.broadcast_to(change.reshape(3, 1, 1, 1) / 16.0, x.shape)
+    even = tb_attrib.integrated_gradients(model, x, target=1, steps=33)
+    fitted = tb_attrib.integrated_gradients(
+        model, x, target=1, steps=33, method="adaptive_trapezoid"
+    )
+    np.testing.assert_array_equal(fitted.example_steps, 33)
+    assert fitted.steps == fitted.evaluations == 33
+    assert _rel(fitted.attributions, exact) < 0.005
+    assert _rel(even.attributions, exact) > 2 * _rel(fitted.attributions, exact)
+
+
+def test_adaptive_rule_converges_on_a_relu_network(relu_model, probe):
+    ref = tb_attrib.integrated_gradients(relu_model, probe, steps=2049)
+    errors = [
+        _rel(
+            tb_attrib.integrated_gradients(
+                relu_model, probe, steps=steps, method="adaptive_trapezoid"
+            ).attributions,
+            ref.attributions,
+        )
+        for steps in (8, 32, 128)
+    ]
+    assert errors[0] > errors[1] > errors[2]
+    assert errors[2] < 0.01
+
+
+def test_adaptive_rule_in_auto_mode_stops_each_example_on_its_own(relu_model, probe):
+    ig = tb_attrib.integrated_gradients(
+        relu_model, probe, method="adaptive_trapezoid", tolerance=0.002
+    )
+    assert ig.converged and ig.method == "adaptive_trapezoid"
+    change = np.abs(ig.score_input - ig.score_baseline)
+    assert np.all(np.abs(ig.delta) <= 0.002 * np.maximum(change, 0.02 * change.max()))
+    np.testing.assert_array_equal(ig.example_evaluations, ig.example_steps)
+    assert len(set(ig.example_steps.tolist())) > 1, "every example needed the same grid"
+    capped = tb_attrib.integrated_gradients(
+        relu_model, probe, method="adaptive_trapezoid", tolerance=1e-9, max_steps=20
+    )
+    assert not capped.converged and capped.steps == 20
+    drawn = tb_attrib.integrated_gradients(
+        relu_model,
+        probe,
+        method="adaptive_trapezoid",
+        baseline="uniform",
+        num_baseline_samples=2,
+    )
+    diff = np.abs(drawn.score_input - drawn.score_baseline)
+    assert np.all(np.abs(drawn.delta) <= 0.01 * np.maximum(diff, 0.02 * diff.max()))
 
 
 def test_softmax_and_logit_models_give_probabilities(probe):

@@ -6,7 +6,7 @@ import pytest
 from tb_attrib.engine import quadrature
 
 
-@pytest.mark.parametrize("method", quadrature.METHODS)
+@pytest.mark.parametrize("method", quadrature.FIXED_METHODS)
 @pytest.mark.parametrize("steps", [2, 5, 16])
 def test_weights_sum_to_one_and_points_in_unit_interval(method, steps):
     rule = quadrature.rule(method, steps)
@@ -27,7 +27,7 @@ def test_trapezoid_and_midpoint_are_exact_for_lines():
         assert np.isclose((rule.weights * (3 * rule.alphas + 1)).sum(), 2.5)
 
 
-@pytest.mark.parametrize("method", [m for m in quadrature.METHODS if quadrature.is_nested(m)])
+@pytest.mark.parametrize("method", [m for m in quadrature.FIXED_METHODS if quadrature.is_nested(m)])
 def test_refined_rule_keeps_every_earlier_point(method):
     coarse = 4 if method != "riemann_trapezoid" else 5
     fine = quadrature.refine(method, coarse)
@@ -42,3 +42,5 @@ def test_bad_method_and_steps_are_refused():
         quadrature.rule("simpson", 4)
     with pytest.raises(ValueError, match="at least 2"):
         quadrature.rule("riemann_trapezoid", 1)
+    with pytest.raises(ValueError, match="no fixed rule"):
+        quadrature.rule("adaptive_trapezoid", 8)

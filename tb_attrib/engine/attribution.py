@@ -35,8 +35,8 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
+from tb_attrib.engine import adaptive, model_output, quadrature
 from tb_attrib.engine import baselines as baselines_lib
-from tb_attrib.engine import model_output, quadrature
 
 DEFAULT_METHOD = "riemann_trapezoid"
 """The trapezoid rule: nested under refinement (16, 31, 61, ... points reuse every earlier
@@ -54,8 +54,10 @@ measured on the demo network, 64 points meet 1% completeness, so starting lower 
 discarded evaluations (16 + 32 + 64 = 112 instead of 64)."""
 SMALL_CHANGE_FRACTION = 0.02
 """An example whose ``|F(x) - F(baseline)|`` is below this fraction of the probe's largest is
-judged against that floor, not its own near-zero change (see :func:`_within_tolerance`)."""
+judged against that floor, not its own near-zero change (see :func:`_tolerance_bounds`)."""
 _INPUT_ELEMENTS_PER_BATCH = 3 * 2**19  # default batch bound: ~6 MB of float32 inputs per chunk
+_ADAPTIVE_GRADIENT_BYTES = 256 * 2**20
+"""Gradients the adaptive rule may hold at once: examples are refined in groups that fit."""
 _MIN_DEFAULT_BATCH = 8
 _MAX_DEFAULT_BATCH = 1024
 
@@ -286,6 +288,18 @@ class AttributionEngine:
         score_baselines = every[1:, rows, targets]
         expected = score_input - score_baselines.mean(axis=0)
 
+        if method == adaptive.METHOD:
+            return self._adaptive_integrated_gradients(
+                x,
+                draws,
+                targets,
+                score_input,
+                score_baselines,
+                cap=min(max_steps, 2**31 - 1) if auto else int(steps),
+                bounds=_tolerance_bounds(expected, tolerance) if auto else None,
+                size=size,
+                baseline_name=baselines_lib.describe(baseline),
+            )
         start = AUTO_START_STEPS if quadrature.is_nested(method) else AUTO_START_STEPS_GAUSS
         current = max(start, quadrature.min_steps(method)) if auto else int(steps)
         if auto:
@@ -324,7 +338,7 @@ class AttributionEngine:
             ).astype(np.float32)
             delta = attributions.reshape(n, -1).sum(axis=1) - expected
             finite_rows = np.all(np.isfinite(attributions.reshape(n, -1)), axis=1)
-            within = _within_tolerance(delta, expected, tolerance)
+            within = np.abs(delta) <= _tolerance_bounds(expected, tolerance)
             if not auto:
                 break
             active = active[~within[active] & finite_rows[active]]
@@ -349,6 +363,114 @@ class AttributionEngine:
         )
 
     # ---- helpers -------------------------------------------------------------------------
+
+    def _adaptive_integrated_gradients(
+        self, x, draws, targets, score_input, score_baselines, *, cap, bounds, size, baseline_name
+    ) -> IntegratedGradientsResult:
+        """Integrated gradients with the adaptive trapezoid rule (:mod:`.adaptive`).
+
+        With ``bounds`` (``steps="auto"``) an example stops once its completeness delta on a
+        path is within its bound, or at ``cap`` points; without, every example ends with
+        exactly ``cap`` points. Each baseline draw is a path of its own.
+        """
+        n = x.shape[0]
+        per_example = cap * math.prod(self.input_shape) * 4
+        group = max(1, _ADAPTIVE_GRADIENT_BYTES // max(1, per_example))
+        attributions = np.zeros_like(x)
+        example_steps = np.zeros(n, np.int64)
+        within = np.ones(n, bool)
+        finite = np.ones(n, bool)
+        for d, base in enumerate(draws):
+            expected = score_input - score_baselines[d]
+            for lo in range(0, n, group):
+                rows = slice(lo, min(n, lo + group))
+                integral, points, ok, good = self._adaptive_paths(
+                    x[rows],
+                    base[rows],
+                    targets[rows],
+                    expected[rows],
+                    None if bounds is None else bounds[rows],
+                    cap,
+                    size,
+                )
+                attributions[rows] += (x[rows] - base[rows]) * integral / len(draws)
+                example_steps[rows] = np.maximum(example_steps[rows], points)
+                within[rows] &= ok
+                finite[rows] &= good
+        delta = attributions.reshape(n, -1).sum(axis=1) - (
+            score_input - score_baselines.mean(axis=0)
+        )
+        return IntegratedGradientsResult(
+            attributions=attributions.astype(np.float32),
+            delta=delta.astype(np.float32),
+            target=targets,
+            score_input=score_input.astype(np.float32),
+            score_baseline=score_baselines.mean(axis=0).astype(np.float32),
+            method=adaptive.METHOD,
+            steps=int(example_steps.max()),
+            evaluations=int(example_steps.max()),
+            baseline_name=baseline_name,
+            converged=bool(np.all(within)),
+            finite=bool(np.all(finite)),
+            example_steps=example_steps.astype(np.int32),
+            example_evaluations=example_steps.astype(np.int32),
+        )
+
+    def _adaptive_paths(self, x, base, targets, expected, bounds, cap, size):
+        """One path per example, refined by bisection.
+
+        Examples still refining always share their number of points (see
+        :func:`adaptive.split_count`), so their grids and gradients are held as ``[A, K]`` and
+        ``[A, K, D]`` arrays. Returns ``(integral [N, *shape], points [N], within [N],
+        finite [N])``, ``integral`` being the trapezoid sum of the gradients on each example's
+        final grid.
+        """
+        n = x.shape[0]
+        difference = (x - base).reshape(n, -1)
+        integral = np.zeros(difference.shape, np.float32)
+        points = np.zeros(n, np.int64)
+        within = np.zeros(n, bool)
+        finite = np.ones(n, bool)
+        active = np.arange(n)
+        alphas = np.tile(adaptive.start_grid(cap), (n, 1))
+        gradients = self._gradients_at(x, base, targets, active, alphas, size)
+        while True:
+            weights = adaptive.trapezoid_weights(alphas).astype(np.float32)
+            integral[active] = np.einsum("ak,akd->ad", weights, gradients)
+            points[active] = alphas.shape[1]
+            finite[active] = np.all(np.isfinite(integral[active]), axis=1)
+            if bounds is not None:
+                delta = np.einsum("ad,ad->a", integral[active], difference[active])
+                within[active] = np.abs(delta - expected[active]) <= bounds[active]
+            keep = finite[active] & ~within[active]
+            budget = cap - alphas.shape[1]
+            if budget <= 0 or not keep.any():
+                break
+            active, alphas, gradients = active[keep], alphas[keep], gradients[keep]
+            count = adaptive.split_count(alphas.shape[1], budget)
+            middle = adaptive.split_points(alphas, gradients * difference[active, None], count)
+            fresh = self._gradients_at(x, base, targets, active, middle, size)
+            alphas = np.concatenate([alphas, middle], axis=1)
+            order = np.argsort(alphas, axis=1, kind="stable")
+            alphas = np.take_along_axis(alphas, order, axis=1)
+            # Row-wise gather: whole [D] rows move (take_along_axis would index every element).
+            rows = np.arange(order.shape[0])[:, None]
+            gradients = np.concatenate([gradients, fresh], axis=1)[rows, order]
+        if bounds is None:
+            within[:] = True
+        return integral.reshape(x.shape), points, within, finite
+
+    def _gradients_at(self, x, base, targets, examples, alphas, size) -> np.ndarray:
+        """``[A, K, D]`` gradients of the target score on the path of example
+        ``examples[a]`` at ``alphas[a, k]``, computed in chunks across examples."""
+        count, k = alphas.shape
+        example = np.repeat(examples.astype(np.int32), k)
+        alpha = alphas.reshape(-1).astype(np.float32)
+        parts = []
+        for chunk in _chunks(example.shape[0], size):
+            gradients, _, _ = self._sweep_fn(x, base, example[chunk], alpha[chunk], targets)
+            parts.append(gradients.numpy().reshape(gradients.shape[0], -1))
+        return np.concatenate(parts).reshape(count, k, -1)
 
     def _integrate(self, x, base, alphas, weights, targets, size) -> np.ndarray:
         """``sum_j weights_j * gradient(alphas_j)`` per example, streamed in chunks."""
@@ -414,14 +536,15 @@ def _weight_normaliser(method: str, steps: int) -> float:
     return float(steps - 1 if method == "riemann_trapezoid" else steps)
 
 
-def _within_tolerance(delta: np.ndarray, expected: np.ndarray, tolerance: float) -> np.ndarray:
-    """``|delta| <= tolerance * |F(x) - F(b)|``, with a floor: an example whose score barely
-    changes along the path (below :data:`SMALL_CHANGE_FRACTION` of the probe's largest change)
-    is judged against that floor. Without it, one example with a change of 4e-4 beside others
-    of 0.35 drove the adaptive mode to its cap (1008 evaluations per example) every epoch."""
+def _tolerance_bounds(expected: np.ndarray, tolerance: float) -> np.ndarray:
+    """Largest ``|delta|`` that ``steps="auto"`` accepts per example: ``tolerance *
+    |F(x) - F(b)|``, with a floor: an example whose score barely changes along the path (below
+    :data:`SMALL_CHANGE_FRACTION` of the probe's largest change) is judged against that floor.
+    Without it, one example with a change of 4e-4 beside others of 0.35 drove the adaptive mode
+    to its cap (1008 evaluations per example) every epoch."""
     magnitude = np.abs(expected)
     floor = max(SMALL_CHANGE_FRACTION * float(magnitude.max(initial=0.0)), 1e-6)
-    return np.abs(delta) <= tolerance * np.maximum(magnitude, floor)
+    return tolerance * np.maximum(magnitude, floor)
 
 
 def _chunks(total: int, size: int) -> list[slice]:

@@ -6,7 +6,8 @@ Each rule turns a number of gradient evaluations ``n`` into points ``alpha_j`` a
 The Riemann rules and the trapezoid rule are *nested*: refining them (doubling, or tripling for
 the midpoint rule) keeps every earlier point, which the adaptive ``steps="auto"`` mode uses to
 reuse earlier gradient evaluations. Gauss-Legendre is not nested but converges far faster on
-smooth integrands (networks with GELU or swish activations).
+smooth integrands (networks with GELU or swish activations). The adaptive trapezoid rule
+places each example's points from its own gradients (:mod:`tb_attrib.engine.adaptive`).
 """
 
 from __future__ import annotations
@@ -16,13 +17,17 @@ import functools
 
 import numpy as np
 
-METHODS = (
+FIXED_METHODS = (
     "riemann_left",
     "riemann_right",
     "riemann_middle",
     "riemann_trapezoid",
     "gausslegendre",
 )
+"""Rules whose points depend only on their number (see :func:`rule`)."""
+ADAPTIVE_METHOD = "adaptive_trapezoid"
+"""Points chosen per example from its gradients (:mod:`tb_attrib.engine.adaptive`)."""
+METHODS = (*FIXED_METHODS, ADAPTIVE_METHOD)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +64,8 @@ def rule(method: str, steps: int) -> Rule:
       ValueError: unknown method, or fewer steps than the rule needs.
     """
     validate_method(method)
+    if method == ADAPTIVE_METHOD:
+        raise ValueError(f"{method} has no fixed rule: its points depend on the gradients")
     steps = int(steps)
     if steps < min_steps(method):
         raise ValueError(f"{method} needs at least {min_steps(method)} steps, got {steps}")
