@@ -372,3 +372,17 @@ def test_nonfinite_and_zero_gradients_warn_once_and_training_goes_on(tmp_path):
     ig = _blobs(tb_provider(tmp_path / "nan"), "probe", metadata.TAG_INTEGRATED_GRADIENTS)
     assert sorted(ig) == [0, 1]
     assert np.isnan(codec.decode_record(ig[1][0]).arrays["delta"]).any()
+
+
+def test_adaptive_rule_through_the_callback_records_its_method_and_steps(tmp_path):
+    keras.utils.set_random_seed(0)
+    x, y = _data()
+    model = _functional()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    callback = Attributions(tmp_path, x[:4], y[:4], ig_steps=12, ig_method="adaptive_trapezoid")
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[callback])
+    records = _blobs(tb_provider(tmp_path), "probe", metadata.TAG_INTEGRATED_GRADIENTS)[0]
+    digest = codec.decode_record(records[0])
+    assert digest.fields["method"] == "adaptive_trapezoid" and digest.fields["steps"] == 12
+    assert [codec.decode_record(r).fields["steps"] for r in records[1:]] == [12] * 4
+    assert np.all(np.isfinite(digest.arrays["delta"]))

@@ -596,13 +596,17 @@ def integrated_gradients(
       baseline: ``"black"``, ``"white"``, ``"uniform"``, ``"blur"``, a number, or an array
         broadcasting to ``x`` (see :mod:`tb_attrib.engine.baselines`).
       steps: Gradient evaluations per example, or ``"auto"``: start at 16 points (64 for
-        Gauss-Legendre) and refine the rule (reusing the earlier points of nested rules) for
-        each example until its ``|delta| <= tolerance * |F_t(x) - F_t(baseline)|``, or
-        ``max_steps`` is reached. Each example stops as soon as it meets the tolerance, so
-        easy examples cost few evaluations. Examples whose change is below 2% of the probe's
+        Gauss-Legendre, 5 for the adaptive rule) and refine the rule (reusing the earlier
+        points of nested rules) for each example until its
+        ``|delta| <= tolerance * |F_t(x) - F_t(baseline)|``, or ``max_steps`` is reached.
+        Each example stops as soon as it meets the tolerance, so easy examples cost few
+        evaluations. Examples whose change is below 2% of the probe's
         largest are judged against that 2% instead.
       method: ``"riemann_left"``, ``"riemann_right"``, ``"riemann_middle"``,
-        ``"riemann_trapezoid"`` (default) or ``"gausslegendre"``.
+        ``"riemann_trapezoid"`` (default), ``"gausslegendre"``, or ``"adaptive_trapezoid"``:
+        each example's points placed by bisection where its gradient map bends (see
+        :mod:`tb_attrib.engine.adaptive`); ``steps`` is then the points each example gets,
+        and ``"auto"`` bisects until the tolerance holds.
       batch_size: Interpolated inputs per model call; bounds memory and does not change the
         result beyond float rounding. None: :func:`default_batch_size`.
       tolerance: Relative completeness target of ``steps="auto"``.
