@@ -19,8 +19,11 @@ The peers' quadrature rules, read from their code (saliency 0.2.1, tf-explain 0.
   call; the whole ``N * n`` interpolated batch goes through the model at once (no chunking).
 - the TensorFlow tutorial: ``n`` points ``linspace(0, 1, n)`` with the trapezoid rule (end
   weights halved): second order. One example per call, in batches of path points.
-- ours: Gauss-Legendre by default, the interpolated inputs of all examples in one stream cut
-  into fixed-size chunks, one ``tf.function`` traced once.
+- ours: the engine's default rule (the trapezoid rule, as the tutorial's), the interpolated
+  inputs of all examples in one stream cut into fixed-size chunks, one ``tf.function`` traced
+  once. ``ours-adaptive`` is the engine's adaptive trapezoid rule: the same number of
+  evaluations per example, placed by bisection where each example's integrand bends, in
+  rounds; ``ours-gausslegendre`` (not run by default) is Gauss-Legendre.
 
 The TensorFlow tutorial is not a package: :class:`Tutorial` is written here from the
 published algorithm (interpolate a batch of alphas, gradient of the target score, trapezoid
@@ -97,9 +100,10 @@ class Ours(Implementation):
         self.method = method or DEFAULT_METHOD
         self.rule = self.method
         default = self.method == DEFAULT_METHOD
-        self.key = "ours" if default else f"ours-{self.method.split('_')[-1]}"
+        short = {"adaptive_trapezoid": "adaptive"}.get(self.method, self.method.split("_")[-1])
+        self.key = "ours" if default else f"ours-{short}"
         self.setting = f"default ({self.method})" if default else f"method={self.method!r}"
-        self.min_evals = 2 if self.method == "riemann_trapezoid" else 1
+        self.min_evals = 2 if self.method.endswith("trapezoid") else 1
 
     def result(self, evals: int) -> object:
         """The engine's full result (attributions, delta, scores)."""
@@ -374,6 +378,7 @@ class TutorialBest(Tutorial):
 
 IMPLEMENTATIONS: dict[str, type[Implementation] | Callable[..., Implementation]] = {
     "ours": Ours,
+    "ours-adaptive": lambda m, x, t: Ours(m, x, t, method="adaptive_trapezoid"),
     "ours-gausslegendre": lambda m, x, t: Ours(m, x, t, method="gausslegendre"),
     "saliency-docs": SaliencyDocs,
     "saliency-best": SaliencyBest,

@@ -499,7 +499,7 @@ def measure_accuracy(name: str, model, x: np.ndarray, y: np.ndarray, config: Con
         "tolerance. Evaluations per example: mean (the cost) and largest.\n"
     )
     rows = []
-    for method in ("riemann_trapezoid", "riemann_middle", "gausslegendre"):
+    for method in ("riemann_trapezoid", "riemann_middle", "gausslegendre", "adaptive_trapezoid"):
         ig = engine.integrated_gradients(x, target=y, method=method)
         label = method + (" (default)" if method == DEFAULT_METHOD else "")
         rows.append([label, *_auto_row(ig, reference)])
