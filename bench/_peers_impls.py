@@ -94,7 +94,7 @@ class Ours(Implementation):
     def __init__(self, model, x, targets, method: str | None = None):
         super().__init__(model, x, targets)
         import tb_attrib
-        from tb_attrib.engine import DEFAULT_METHOD
+        from tb_attrib.engine import DEFAULT_METHOD, quadrature
 
         self._ig = tb_attrib.integrated_gradients
         self.method = method or DEFAULT_METHOD
@@ -103,7 +103,7 @@ class Ours(Implementation):
         short = {"adaptive_trapezoid": "adaptive"}.get(self.method, self.method.split("_")[-1])
         self.key = "ours" if default else f"ours-{short}"
         self.setting = f"default ({self.method})" if default else f"method={self.method!r}"
-        self.min_evals = 2 if self.method.endswith("trapezoid") else 1
+        self.min_evals = quadrature.min_steps(self.method)
 
     def result(self, evals: int) -> object:
         """The engine's full result (attributions, delta, scores)."""

@@ -56,6 +56,10 @@ CONSTRUCTION_ERRORS = [
     (dict(ig_steps=-3), "ig_steps: steps must be a positive int"),
     (dict(ig_steps="many"), "ig_steps: steps must be a positive int or 'auto'"),
     (dict(ig_method="simpson"), "ig_method: method must be one of"),
+    (
+        dict(ig_steps=1, ig_method="adaptive_trapezoid"),
+        "ig_steps: adaptive_trapezoid needs steps >= 2",
+    ),
     (dict(baseline="grey"), "baseline must be one of"),
     (dict(baseline=np.zeros((5, 5))), "baseline array of shape \\(5, 5\\) does not broadcast"),
     (dict(freq=0), "freq must be a positive int"),

@@ -22,7 +22,9 @@ All gradients are computed by :class:`AttributionEngine` in ``tf.function``s tra
 model and input shape: interpolated inputs of all examples and alphas are flattened into one
 stream and fed through the model in chunks of ``batch_size`` with ``training=False``;
 integrated gradients accumulate the weighted sum of each chunk's gradients instead of keeping
-them, so memory is bounded by ``batch_size``, not by ``steps``.
+them, so memory is bounded by ``batch_size``, not by ``steps``. The exception is the adaptive
+rule (:mod:`tb_attrib.engine.adaptive`), which must keep the gradient at every point of the
+examples it is still refining.
 """
 
 from __future__ import annotations
@@ -57,7 +59,9 @@ SMALL_CHANGE_FRACTION = 0.02
 judged against that floor, not its own near-zero change (see :func:`_tolerance_bounds`)."""
 _INPUT_ELEMENTS_PER_BATCH = 3 * 2**19  # default batch bound: ~6 MB of float32 inputs per chunk
 _ADAPTIVE_GRADIENT_BYTES = 256 * 2**20
-"""Gradients the adaptive rule may hold at once: examples are refined in groups that fit."""
+"""Gradients the adaptive rule may hold at once (at ``steps`` or ``max_steps`` points per
+example): examples are refined in groups that fit. Its error estimate briefly needs about two
+more arrays of that size."""
 _MIN_DEFAULT_BATCH = 8
 _MAX_DEFAULT_BATCH = 1024
 
@@ -295,7 +299,7 @@ class AttributionEngine:
                 targets,
                 score_input,
                 score_baselines,
-                cap=min(max_steps, 2**31 - 1) if auto else int(steps),
+                cap=int(max_steps) if auto else int(steps),
                 bounds=_tolerance_bounds(expected, tolerance) if auto else None,
                 size=size,
                 baseline_name=baselines_lib.describe(baseline),
@@ -346,20 +350,17 @@ class AttributionEngine:
             if active.size == 0 or following > max_steps:
                 break
             current = following
-        return IntegratedGradientsResult(
-            attributions=attributions,
-            delta=delta.astype(np.float32),
-            target=targets,
-            score_input=score_input.astype(np.float32),
-            score_baseline=score_baselines.mean(axis=0).astype(np.float32),
+        return _result(
+            attributions,
+            targets,
+            score_input,
+            score_baselines,
             method=method,
-            steps=int(example_steps.max()),
-            evaluations=int(example_evaluations.max()),
+            example_steps=example_steps,
+            example_evaluations=example_evaluations,
             baseline_name=baselines_lib.describe(baseline),
             converged=bool(np.all(within)) if auto else True,
             finite=bool(np.all(finite_rows)),
-            example_steps=example_steps.astype(np.int32),
-            example_evaluations=example_evaluations.astype(np.int32),
         )
 
     # ---- helpers -------------------------------------------------------------------------
@@ -397,23 +398,17 @@ class AttributionEngine:
                 example_steps[rows] = np.maximum(example_steps[rows], points)
                 within[rows] &= ok
                 finite[rows] &= good
-        delta = attributions.reshape(n, -1).sum(axis=1) - (
-            score_input - score_baselines.mean(axis=0)
-        )
-        return IntegratedGradientsResult(
-            attributions=attributions.astype(np.float32),
-            delta=delta.astype(np.float32),
-            target=targets,
-            score_input=score_input.astype(np.float32),
-            score_baseline=score_baselines.mean(axis=0).astype(np.float32),
+        return _result(
+            attributions,
+            targets,
+            score_input,
+            score_baselines,
             method=adaptive.METHOD,
-            steps=int(example_steps.max()),
-            evaluations=int(example_steps.max()),
+            example_steps=example_steps,
+            example_evaluations=example_steps,  # every evaluation is kept
             baseline_name=baseline_name,
             converged=bool(np.all(within)),
             finite=bool(np.all(finite)),
-            example_steps=example_steps.astype(np.int32),
-            example_evaluations=example_steps.astype(np.int32),
         )
 
     def _adaptive_paths(self, x, base, targets, expected, bounds, cap, size):
@@ -494,6 +489,35 @@ class AttributionEngine:
         if x.shape[0] == 0:
             raise ValueError("x is empty: at least one example is needed")
         return x
+
+
+def _result(
+    attributions,
+    targets,
+    score_input,
+    score_baselines,
+    *,
+    example_steps,
+    example_evaluations,
+    **fields,
+) -> IntegratedGradientsResult:
+    """The result of either path: the completeness delta against the mean over baseline draws,
+    float32 arrays, and the largest per-example steps and evaluations."""
+    score_baseline = score_baselines.mean(axis=0)
+    n = attributions.shape[0]
+    delta = attributions.reshape(n, -1).sum(axis=1) - (score_input - score_baseline)
+    return IntegratedGradientsResult(
+        attributions=attributions.astype(np.float32),
+        delta=delta.astype(np.float32),
+        target=targets,
+        score_input=score_input.astype(np.float32),
+        score_baseline=score_baseline.astype(np.float32),
+        steps=int(example_steps.max()),
+        evaluations=int(example_evaluations.max()),
+        example_steps=example_steps.astype(np.int32),
+        example_evaluations=example_evaluations.astype(np.int32),
+        **fields,
+    )
 
 
 def validate_alphas(alphas: object) -> np.ndarray:

@@ -51,8 +51,8 @@ def validate_method(method: str) -> str:
 
 
 def min_steps(method: str) -> int:
-    """Fewest evaluations the rule accepts (the trapezoid rule needs both ends)."""
-    return 2 if method == "riemann_trapezoid" else 1
+    """Fewest evaluations the rule accepts (the trapezoid rules need both ends)."""
+    return 2 if method in ("riemann_trapezoid", ADAPTIVE_METHOD) else 1
 
 
 @functools.lru_cache(maxsize=64)
