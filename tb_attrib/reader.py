@@ -11,6 +11,11 @@ Example::
 
     >>> import tb_attrib
     >>> runs = tb_attrib.load("logs/demo")                      # doctest: +SKIP
+    >>> runs                       # a summary: shapes and dtypes, never values  # doctest: +SKIP
+    <tb_attrib.reader.Log 'logs/demo': 1 run
+      'probe': 16 examples [32, 32, 3], labelled (4 classes), masks; epochs 0-2 (3)
+        sweep: 10 alphas, sweep_maps float32 [3, 16, 10, 32, 32]; ig: trapezoid 32 steps, ...
+        feature maps: conv2d float32 [3, 16, 8, 30, 30], ...>
     >>> run = runs["probe"]                                      # doctest: +SKIP
     >>> run.epochs                                               # doctest: +SKIP
     array([0, 1, 2])
@@ -43,7 +48,7 @@ from tb_attrib.summary import codec, metadata
 if TYPE_CHECKING:
     from tb_attrib.plugin import data
 
-__all__ = ["FeatureMaps", "RunAttributions", "load"]
+__all__ = ["FeatureMaps", "Log", "RunAttributions", "load"]
 
 
 @dataclasses.dataclass
@@ -67,6 +72,9 @@ class FeatureMaps:
     total_channels: int
     maps: np.ndarray
     mean: np.ndarray
+
+    def __repr__(self) -> str:
+        return f"<tb_attrib.reader.FeatureMaps {self.layer!r}: {_feature_maps_summary(self)}>"
 
 
 @dataclasses.dataclass
@@ -123,13 +131,54 @@ class RunAttributions:
     feature_maps: dict[str, FeatureMaps] = dataclasses.field(default_factory=dict)
     warnings: list[str] = dataclasses.field(default_factory=list)
 
+    def __repr__(self) -> str:
+        head, *rest = _run_summary(self)
+        lines = [f"<tb_attrib.reader.RunAttributions {self.run!r}: {head}"]
+        lines += [f"  {line}" for line in rest]
+        return "\n".join(lines) + ">"
+
+
+class Log(dict):
+    """What :func:`load` returns: ``{run name: RunAttributions}`` with a short ``repr``.
+
+    A ``dict`` in every other respect. Its ``repr`` (what a notebook shows) summarises each
+    run in a few lines: examples, epochs, and the shapes and dtypes of the arrays, never
+    their values.
+
+    Attributes:
+      logdir: The log directory it was read from.
+    """
+
+    MAX_RUNS_SHOWN = 8
+    """Runs summarised in the ``repr``; the others are only counted."""
+
+    def __init__(self, runs: object = (), *, logdir: str | Path = "") -> None:
+        super().__init__(runs)
+        self.logdir = str(logdir)
+
+    def __repr__(self) -> str:
+        count = len(self)
+        if not count:
+            return f"<tb_attrib.reader.Log {self.logdir!r}: no runs with tb_attrib data>"
+        lines = [f"<tb_attrib.reader.Log {self.logdir!r}: {_plural(count, 'run')}"]
+        for name, run in list(self.items())[: self.MAX_RUNS_SHOWN]:
+            if not isinstance(run, RunAttributions):
+                lines.append(f"  {name!r}: {type(run).__name__}")
+                continue
+            head, *rest = _run_summary(run)
+            lines.append(f"  {name!r}: {head}")
+            lines += [f"    {line}" for line in rest]
+        if count > self.MAX_RUNS_SHOWN:
+            lines.append(f"  ... and {_plural(count - self.MAX_RUNS_SHOWN, 'more run')}")
+        return "\n".join(lines) + ">"
+
 
 def load(
     logdir: str | Path,
     *,
     runs: Iterable[str] | None = None,
     epochs: Iterable[int] | None = None,
-) -> dict[str, RunAttributions]:
+) -> Log:
     """Reads every run of ``logdir`` that holds tb_attrib series.
 
     Args:
@@ -138,7 +187,8 @@ def load(
       epochs: Only these epochs (default: all).
 
     Returns:
-      ``{run name: RunAttributions}``, sorted by run name.
+      A :class:`Log`: ``{run name: RunAttributions}``, sorted by run name, whose ``repr``
+      is a short summary.
     """
     from tensorboard import context
     from tensorboard.backend.event_processing import data_provider as tb_data_provider
@@ -159,7 +209,7 @@ def load(
     ctx = context.RequestContext()
     wanted_runs = set(runs) if runs is not None else None
     wanted_epochs = set(epochs) if epochs is not None else None
-    result = {}
+    result = Log(logdir=logdir)
     for name, run_data in sorted(reader.runs(ctx, "").items()):
         if wanted_runs is None or name in wanted_runs:
             result[name] = _RunLoader(reader, ctx, run_data, wanted_epochs).load()
@@ -330,3 +380,83 @@ def _stack_maps(examples: list[list], codes: str, scales: str) -> np.ndarray:
             if record is not None and record.arrays[codes].shape == shape:
                 out[i, j] = codec.dequantize_maps(record.arrays[codes], record.arrays[scales])
     return out
+
+
+# Summaries for the reprs: counts, ranges, shapes and dtypes only, never array values.
+
+_MAX_LAYERS_SHOWN = 4
+
+
+def _plural(count: int, noun: str, plural: str | None = None) -> str:
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def _array(array: np.ndarray) -> str:
+    return f"{array.dtype} {list(array.shape)}"
+
+
+def _epochs(epochs: np.ndarray) -> str:
+    if len(epochs) == 0:
+        return "no epochs"
+    if len(epochs) == 1:
+        return f"epoch {int(epochs[0])}"
+    return f"epochs {int(epochs[0])}-{int(epochs[-1])} ({len(epochs)})"
+
+
+def _run_summary(run: RunAttributions) -> list[str]:
+    """One to three lines: probe and epochs; sweep and IG; feature maps and warnings."""
+    if run.images is not None:
+        count = int(run.images.shape[0])
+    elif run.targets is not None and run.targets.ndim == 2:
+        count = int(run.targets.shape[1])
+    else:
+        count = None
+    probe = [_plural(count, "example") if count is not None else "no probe"]
+    if run.input_shape is not None:
+        probe[0] += f" {list(run.input_shape)}"
+    if run.images is None and count is not None:
+        probe.append("no probe images")
+    if run.labels is not None:
+        classes = run.class_names
+        probe.append(
+            f"labelled ({_plural(len(classes), 'class', 'classes')})" if classes else "labelled"
+        )
+    if run.masks is not None:
+        probe.append("masks")
+    lines = [", ".join(probe) + "; " + _epochs(run.epochs)]
+    series = []
+    if run.sweep_maps is not None:
+        alphas = _plural(len(run.alphas), "alpha") if run.alphas is not None else "no alphas"
+        series.append(f"sweep: {alphas}, sweep_maps {_array(run.sweep_maps)}")
+    if run.ig_maps is not None:
+        steps = np.unique(run.ig_steps[run.ig_steps >= 0]) if run.ig_steps is not None else []
+        if len(steps) == 1:
+            rule = f" {int(steps[0])} steps"
+        elif len(steps) > 1:
+            rule = f" {int(steps[0])}-{int(steps[-1])} steps"
+        else:
+            rule = ""
+        series.append(f"ig: {run.ig_method}{rule}, ig_maps {_array(run.ig_maps)}")
+    if series:
+        lines.append("; ".join(series))
+    extra = []
+    if run.feature_maps:
+        shown = [
+            f"{layer} {_array(maps.maps)}"
+            for layer, maps in list(run.feature_maps.items())[:_MAX_LAYERS_SHOWN]
+        ]
+        if len(run.feature_maps) > _MAX_LAYERS_SHOWN:
+            shown.append(f"{len(run.feature_maps) - _MAX_LAYERS_SHOWN} more")
+        extra.append("feature maps: " + ", ".join(shown))
+    if run.warnings:
+        extra.append(f"{_plural(len(run.warnings), 'warning')} (see .warnings)")
+    if extra:
+        lines.append("; ".join(extra))
+    return lines
+
+
+def _feature_maps_summary(maps: FeatureMaps) -> str:
+    return (
+        f"{len(maps.channels)} of {maps.total_channels} channels, maps {_array(maps.maps)}; "
+        f"{_epochs(maps.epochs)}"
+    )

@@ -146,3 +146,64 @@ def test_maps_match_the_written_gradients(tmp_path: Path) -> None:
     assert np.all(np.abs(run.sweep_maps[0] - summed) <= scale / 126 + 1e-6)
     np.testing.assert_allclose(run.abs_mean[0], np.abs(gradients).reshape(2, 3, -1).mean(-1))
     np.testing.assert_array_equal(run.targets[0], [1, 2])
+
+
+def test_log_repr_summarises_without_array_values(runs: dict, logdir: Path) -> None:
+    text = repr(runs)
+    assert isinstance(runs, tb_attrib.reader.Log) and isinstance(runs, dict)
+    assert runs.logdir == str(logdir)
+    assert text == "\n".join(
+        [
+            f"<tb_attrib.reader.Log {str(logdir)!r}: 2 runs",
+            "  'bare': 3 examples [4, 4, 3]; epochs 0-1 (2)",
+            "    sweep: 3 alphas, sweep_maps float32 [2, 3, 3, 4, 4]",
+            "  'main': 3 examples [4, 4, 3], labelled (3 classes), masks; epochs 0-3 (4)",
+            "    sweep: 3 alphas, sweep_maps float32 [4, 3, 3, 4, 4]; "
+            "ig: trapezoid 8 steps, ig_maps float32 [4, 3, 4, 4]",
+            f"    feature maps: {logs.LAYER} float32 [4, 3, 4, 2, 2]; 1 warning (see .warnings)>",
+        ]
+    )
+    assert str(runs) == text
+
+
+def test_run_and_feature_map_reprs_are_short(runs: dict) -> None:
+    run = runs["main"]
+    text = repr(run)
+    assert text.startswith("<tb_attrib.reader.RunAttributions 'main': 3 examples [4, 4, 3], ")
+    assert text.endswith(">") and len(text.splitlines()) == 3
+    assert "array(" not in text and "nan" not in text
+    assert repr(run.feature_maps[logs.LAYER]) == (
+        f"<tb_attrib.reader.FeatureMaps {logs.LAYER!r}: 4 of 4 channels, "
+        "maps float32 [4, 3, 4, 2, 2]; epochs 0-3 (4)>"
+    )
+
+
+def test_repr_stays_short_for_a_large_run() -> None:
+    """Size of the repr does not grow with the arrays; many runs are counted, not listed."""
+    big = tb_attrib.reader.RunAttributions(
+        run="big",
+        epochs=np.arange(500),
+        images=np.zeros((64, 224, 224, 3), np.uint8),
+        input_shape=(224, 224, 3),
+        alphas=np.linspace(0.1, 1, 10, dtype=np.float32),
+        sweep_maps=np.zeros((500, 64, 10, 8, 8), np.float32),
+    )
+    assert repr(big) == (
+        "<tb_attrib.reader.RunAttributions 'big': 64 examples [224, 224, 3]; epochs 0-499 (500)\n"
+        "  sweep: 10 alphas, sweep_maps float32 [500, 64, 10, 8, 8]>"
+    )
+    many = tb_attrib.reader.Log({f"r{i:02d}": big for i in range(20)}, logdir="logs")
+    lines = repr(many).splitlines()
+    assert lines[0] == "<tb_attrib.reader.Log 'logs': 20 runs"
+    assert lines[-1] == "  ... and 12 more runs>"
+    assert len(lines) == 2 + 2 * tb_attrib.reader.Log.MAX_RUNS_SHOWN
+    assert repr(tb_attrib.reader.Log(logdir="x")) == (
+        "<tb_attrib.reader.Log 'x': no runs with tb_attrib data>"
+    )
+
+
+def test_epoch_summaries() -> None:
+    one = tb_attrib.reader.RunAttributions(run="one", epochs=np.array([7]))
+    assert repr(one) == "<tb_attrib.reader.RunAttributions 'one': no probe; epoch 7>"
+    none = tb_attrib.reader.RunAttributions(run="none", epochs=np.array([], np.int64))
+    assert repr(none) == "<tb_attrib.reader.RunAttributions 'none': no probe; no epochs>"
