@@ -331,12 +331,7 @@ def measure_speed(model, x: np.ndarray, y: np.ndarray, config: Config) -> None:
 
 def _tracing_counts(engine) -> dict[str, int]:
     """How often each of the engine's ``tf.function``s traced (1 each is right)."""
-    counts = {}
-    for name in ("_outputs_fn", "_sweep_fn", "_integral_fn"):
-        function = getattr(engine, name, None)
-        if function is not None and hasattr(function, "experimental_get_tracing_count"):
-            counts[name.strip("_")] = int(function.experimental_get_tracing_count())
-    return counts
+    return engine.kernel.tracing_counts() if engine.kernel is not None else {}
 
 
 # ---- (b) quadrature accuracy ---------------------------------------------------------------

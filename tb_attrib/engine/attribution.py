@@ -1,6 +1,7 @@
-"""Interior gradients and integrated gradients for Keras classifiers.
+"""Interior gradients and integrated gradients for Keras models.
 
-For a model ``F`` with target class ``t``, input ``x`` and baseline ``x'``:
+For a model ``F`` with explained score ``F_t`` (see :mod:`tb_attrib.engine.heads`), input ``x``
+and baseline ``x'``:
 
 Interior gradients (Sundararajan et al., 2016) are the gradients of ``F_t`` at the scaled
 inputs ``x' + alpha * (x - x')`` for a sweep of alphas. They show how the gradient changes as
@@ -11,20 +12,19 @@ Integrated gradients (Sundararajan et al., 2017) integrate them along the whole 
     IG_i(x) = (x_i - x'_i) * integral_0^1 dF_t(x' + a (x - x')) / dx_i  da
 
 and satisfy *completeness*: ``sum_i IG_i(x) = F_t(x) - F_t(x')``. The integral is computed
-with a quadrature rule (:mod:`tb_attrib.engine.quadrature`); the completeness delta
-``sum(IG) - (F_t(x) - F_t(x'))`` measures how well.
+with a quadrature rule (:mod:`tb_attrib.engine.quadrature`) by one of the drivers of
+:mod:`tb_attrib.engine.integrate`; the completeness delta ``sum(IG) - (F_t(x) - F_t(x'))``
+measures how well (:mod:`tb_attrib.engine.completeness`).
 
-The score ``F_t`` is the model's own output for class ``t``: a probability for models that end
-in softmax (or sigmoid), a logit for models that output logits. ``predictions`` are always
-probabilities (softmax of logits).
+Models may take several inputs (a list or dict, as ``model.fit`` does): the path scales every
+attributed input at once, each gets its own attributions, and one delta covers them all. Token
+inputs (integer ids reaching an embedding layer) are attributed at the embedding's output and
+summed over the embedding dimension, so their attributions are ``[N, T]``, one per token.
 
-All gradients are computed by :class:`AttributionEngine` in ``tf.function``s traced once per
-model and input shape: interpolated inputs of all examples and alphas are flattened into one
-stream and fed through the model in chunks of ``batch_size`` with ``training=False``;
-integrated gradients accumulate the weighted sum of each chunk's gradients instead of keeping
-them, so memory is bounded by ``batch_size``, not by ``steps``. The exception is the adaptive
-rule (:mod:`tb_attrib.engine.adaptive`), which must keep the gradient at every point of the
-examples it is still refining.
+All gradients go through one :class:`tb_attrib.engine.kernel.PathKernel` per engine, whose
+``tf.function``s trace once per model and input shapes; interpolated inputs are fed in chunks
+of ``batch_size`` with ``training=False``, and fixed rules accumulate weighted sums instead of
+keeping gradients, so memory is bounded by ``batch_size``, not by ``steps``.
 """
 
 from __future__ import annotations
@@ -32,46 +32,35 @@ from __future__ import annotations
 import dataclasses
 import math
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
-import tensorflow as tf
 
-from tb_attrib.engine import adaptive, model_output, quadrature
+from tb_attrib.engine import adaptive, completeness, forward, heads, inputs, integrate, quadrature
 from tb_attrib.engine import baselines as baselines_lib
+from tb_attrib.engine.kernel import PathKernel
 
 DEFAULT_METHOD = "riemann_trapezoid"
 """The trapezoid rule: nested under refinement (16, 31, 61, ... points reuse every earlier
-gradient), so ``steps="auto"`` never discards an evaluation. Measured over the demo's 10
-epochs, ``steps="auto"`` spent 51 evaluations per example with it, 62 with the midpoint rule
-and 92 with Gauss-Legendre (docs/benchmarks.md)."""
+gradient), so ``steps="auto"`` never discards an evaluation (docs/benchmarks.md compares the
+rules)."""
 DEFAULT_STEPS: int | str = "auto"
 DEFAULT_TOLERANCE = 0.01
 DEFAULT_MAX_STEPS = 512
-AUTO_START_STEPS = 16
-"""First rule of ``steps="auto"`` for nested rules, whose refinements reuse every evaluation."""
-AUTO_START_STEPS_GAUSS = 64
-"""First rule of ``steps="auto"`` for Gauss-Legendre, which restarts at each refinement:
-measured on the demo network, 64 points meet 1% completeness, so starting lower only adds
-discarded evaluations (16 + 32 + 64 = 112 instead of 64)."""
-SMALL_CHANGE_FRACTION = 0.02
-"""An example whose ``|F(x) - F(baseline)|`` is below this fraction of the probe's largest is
-judged against that floor, not its own near-zero change (see :func:`_tolerance_bounds`)."""
+AUTO_START_STEPS = integrate.AUTO_START_STEPS
+SMALL_CHANGE_FRACTION = completeness.SMALL_CHANGE_FRACTION
 _INPUT_ELEMENTS_PER_BATCH = 3 * 2**19  # default batch bound: ~6 MB of float32 inputs per chunk
-_ADAPTIVE_GRADIENT_BYTES = 256 * 2**20
-"""Gradients the adaptive rule may hold at once (at ``steps`` or ``max_steps`` points per
-example): examples are refined in groups that fit. Its error estimate briefly needs about two
-more arrays of that size."""
 _MIN_DEFAULT_BATCH = 8
 _MAX_DEFAULT_BATCH = 1024
+_LEGACY_OUTPUT_KINDS = ("probabilities", "logits")
 
 
-def default_batch_size(input_shape: Sequence[int]) -> int:
+def default_batch_size(input_shape: Sequence[int] | Sequence[Sequence[int]]) -> int:
     """Interpolated inputs per chunk when ``batch_size`` is None: about 1.5M input elements
-    (512 at 32x32x3, 128 at 64x64x3, 10 at 224x224x3), between 8 and 1024. Measured on the
-    demo network on 2 CPU cores, chunks of 512 ran at 0.95-0.99 of the speed of one unchunked
-    batch and chunks of 128-170 at 0.84, for about 140 MiB against 50 (docs/benchmarks.md)."""
-    elements = max(1, math.prod(int(d) for d in input_shape))
+    (512 at 32x32x3, 128 at 64x64x3, 10 at 224x224x3), between 8 and 1024 (chunk sizes are
+    compared in docs/benchmarks.md). Several inputs count together."""
+    shapes = input_shape if input_shape and isinstance(input_shape[0], Sequence) else [input_shape]
+    elements = max(1, sum(math.prod(int(d) for d in shape) for shape in shapes))
     return int(
         min(_MAX_DEFAULT_BATCH, max(_MIN_DEFAULT_BATCH, _INPUT_ELEMENTS_PER_BATCH // elements))
     )
@@ -82,9 +71,12 @@ class IntegratedGradientsResult:
     """Integrated gradients of a batch.
 
     Attributes:
-      attributions: ``[N, *input_shape]`` float32 attributions.
-      delta: ``[N]`` completeness delta ``sum(attributions) - (score_input - score_baseline)``.
-      target: ``[N]`` the class explained for each example.
+      attributions: Shaped like ``x``: one ``[N, *input_shape]`` float32 array for a single
+        input; a list or dict of them for several (None for inputs held fixed). Token inputs
+        get ``[N, T]``: the attribution of each token, summed over the embedding dimension.
+      delta: ``[N]`` completeness delta ``sum(attributions) - (score_input - score_baseline)``,
+        over every input together.
+      target: ``[N]`` the class (or output) explained for each example.
       score_input: ``[N]`` ``F_t(x)``.
       score_baseline: ``[N]`` ``F_t(baseline)`` (mean over draws for ``"uniform"``).
       method: quadrature rule used.
@@ -96,13 +88,13 @@ class IntegratedGradientsResult:
       converged: with ``steps="auto"``, whether every example met the tolerance before
         ``max_steps``; always True for a fixed step count.
       finite: False when some gradient was NaN or infinite.
-      example_steps: ``[N]`` points of the final rule of each example. With ``steps="auto"``
-        examples stop refining once they meet the tolerance, so these differ.
-      example_evaluations: ``[N]`` gradient evaluations spent on each example (per draw);
-        their mean is the cost per example.
+      example_steps: ``[N]`` points of the final rule of each example.
+      example_evaluations: ``[N]`` gradient evaluations spent on each example (per draw).
+      head: What the model's output is (:class:`tb_attrib.engine.heads.Head`).
+      input_names: The model's input names, in its order.
     """
 
-    attributions: np.ndarray
+    attributions: object
     delta: np.ndarray
     target: np.ndarray
     score_input: np.ndarray
@@ -115,13 +107,19 @@ class IntegratedGradientsResult:
     finite: bool = True
     example_steps: np.ndarray | None = None
     example_evaluations: np.ndarray | None = None
+    head: heads.Head | None = None
+    input_names: tuple[str, ...] = ("input",)
 
     @property
     def relative_delta(self) -> np.ndarray:
-        """``|delta| / |F_t(x) - F_t(baseline)|`` per example (inf where the difference is 0)."""
-        diff = np.abs(self.score_input - self.score_baseline)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.abs(self.delta) / diff
+        """``|delta| / max(|F_t(x) - F_t(baseline)|, floor)`` per example (see
+        :mod:`tb_attrib.engine.completeness`)."""
+        return completeness.relative(self.delta, self.score_input - self.score_baseline)
+
+    @property
+    def attribution_list(self) -> list:
+        """One array (or None, for a fixed input) per model input, in the model's order."""
+        return _as_list(self.attributions, self.input_names)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,138 +127,377 @@ class InteriorGradientsResult:
     """Interior gradients of a batch along an alpha sweep.
 
     Attributes:
-      gradients: ``[N, K, *input_shape]`` gradients of ``F_t`` at ``baseline + a (x - baseline)``.
-      predictions: ``[N, K, num_classes]`` class probabilities at each alpha.
-      scores: ``[N, K]`` the target score ``F_t`` at each alpha.
+      gradients: Shaped like ``x`` with a sweep axis: ``[N, K, *input_shape]`` gradients of
+        ``F_t`` at ``baseline + a (x - baseline)`` (a list or dict for several inputs). For
+        token inputs ``[N, K, T]``: ``grad . (e(x) - e(baseline))`` per token, the integrand
+        of integrated gradients at that alpha (a raw embedding gradient has no per-token sign).
+      predictions: ``[N, K, P]`` what the head predicts at each alpha: class probabilities
+        (``[1 - p, p]`` for a binary head), each output's probability (multi-label) or the
+        predicted values (regression).
+      scores: ``[N, K]`` the explained score ``F_t`` at each alpha.
       alphas: ``[K]`` the sweep.
-      target: ``[N]`` the class explained for each example.
+      target: ``[N]`` the class (or output) explained for each example.
       baseline_name: display name of the baseline.
       finite: False when some gradient was NaN or infinite.
+      head: What the model's output is.
+      input_names: The model's input names, in its order.
     """
 
-    gradients: np.ndarray
+    gradients: object
     predictions: np.ndarray
     scores: np.ndarray
     alphas: np.ndarray
     target: np.ndarray
     baseline_name: str
     finite: bool = True
+    head: heads.Head | None = None
+    input_names: tuple[str, ...] = ("input",)
+
+    @property
+    def gradient_list(self) -> list:
+        """One array (or None, for a fixed input) per model input, in the model's order."""
+        return _as_list(self.gradients, self.input_names)
+
+
+@dataclasses.dataclass
+class _Setup:
+    """What an engine learned from the first probe: layout, slots, kernel, output, head."""
+
+    layout: inputs.InputLayout
+    modalities: list[str]
+    slots: list[forward.Slot]
+    kernel: PathKernel
+    output_key: object
+    shapes: list[tuple]
 
 
 class AttributionEngine:
-    """Compiled gradient computations for one model and one input shape.
+    """Compiled gradient computations for one model and its input shapes.
 
     Build it once (a callback does so in ``on_train_begin``) and call it every epoch: its
     ``tf.function``s have a ``None`` batch dimension in their input signature, so they trace
     once whatever the chunk size, and read the model's current weights at each call.
 
     Args:
-      model: A Keras model with one input and one output ``[batch, num_classes]``.
-      input_shape: Shape of one input example (without the batch axis).
-      output: ``"auto"``, ``"probabilities"`` or ``"logits"``: what the model's output means.
+      model: A Keras model (Functional, Sequential or subclassed).
+      input_shape: Shape of one example of a single input (checked on every call), or None.
+      output: Which output of a model with several (its name or index); None for one output.
+        For compatibility, ``"probabilities"`` or ``"logits"`` here mean ``output_kind``.
+      output_kind: ``"auto"``, ``"probabilities"`` or ``"logits"``: what the output means.
         ``"auto"`` reads the final activation, or for subclassed models checks the outputs.
+      head: ``"auto"`` or a kind of :mod:`tb_attrib.engine.heads` (``"multiclass"``,
+        ``"binary"``, ``"multilabel"``, ``"regression"``).
+      modality: ``None`` (detected), or one of :data:`tb_attrib.engine.inputs.MODALITIES`
+        (a list or dict of them for several inputs). Only ``"tokens"`` changes what is
+        differentiated.
+      embedding_layer: Name of the embedding layer of a token input, when it is not the one
+        embedding layer the input reaches (a list or dict for several token inputs).
+      fixed_inputs: Names of inputs held fixed along the path (not attributed), e.g. masks.
     """
 
-    def __init__(self, model: object, input_shape: Sequence[int], output: str = "auto"):
-        if output not in model_output.OUTPUT_KINDS:
-            raise ValueError(f"output must be one of {model_output.OUTPUT_KINDS}; got {output!r}")
+    def __init__(
+        self,
+        model: object,
+        input_shape: Sequence[int] | None = None,
+        *,
+        output: object = None,
+        output_kind: str = "auto",
+        head: str = "auto",
+        modality: object = None,
+        embedding_layer: object = None,
+        fixed_inputs: Sequence[str] | None = None,
+    ) -> None:
+        if output in _LEGACY_OUTPUT_KINDS or output == "auto":
+            output_kind, output = ("auto" if output == "auto" else output), None
         self.model = model
-        self.input_shape = tuple(int(d) for d in input_shape)
-        self._output = output
-        self._output_kind: str | None = None if output == "auto" else output
-        example = tf.TensorSpec([None, *self.input_shape], tf.float32)
-        index = tf.TensorSpec([None], tf.int32)
-        alpha = tf.TensorSpec([None], tf.float32)
-        self._outputs_fn = tf.function(self._outputs, input_signature=[example])
-        self._sweep_fn = tf.function(
-            self._path_gradients, input_signature=[example, example, index, alpha, index]
+        self.input_shape = None if input_shape is None else tuple(int(d) for d in input_shape)
+        self.output = output
+        self._head_arg = head
+        self._output_kind_arg = output_kind
+        heads.validate(head, output_kind)
+        self._modality_arg = modality
+        self._embedding_arg = embedding_layer
+        if fixed_inputs is not None and (
+            isinstance(fixed_inputs, str) or not all(isinstance(n, str) for n in fixed_inputs)
+        ):
+            raise ValueError(f"fixed_inputs must be a list of input names; got {fixed_inputs!r}")
+        self.fixed_inputs = tuple(fixed_inputs or ())
+        self._setup: _Setup | None = None
+        self._head: heads.Head | None = None
+
+    # ---- set-up ----------------------------------------------------------------------------
+
+    def prepare(self, x: object) -> list[np.ndarray]:
+        """One checked array per model input (float32, or int32 token ids); sets the engine up
+        from the first probe it sees.
+
+        Raises:
+          ValueError: a structure, shape or modality that does not fit the model, naming the
+            argument and what was expected.
+        """
+        setup = self._setup
+        layout = setup.layout if setup else inputs.layout_of(self.model, x)
+        raw = layout.split(x, "x")
+        values = []
+        for name, value in zip(layout.names, raw, strict=True):
+            array = np.asarray(value)
+            if array.dtype.kind not in "fiub":
+                raise ValueError(f"x: input {name!r} must hold numbers; got dtype {array.dtype}")
+            if array.ndim < 2 or array.shape[0] == 0:
+                raise ValueError(
+                    f"x: input {name!r} must be a non-empty batch [N, ...]; got {array.shape}"
+                )
+            values.append(array)
+        if len({v.shape[0] for v in values}) != 1:
+            counts = {n: v.shape[0] for n, v in zip(layout.names, values, strict=True)}
+            raise ValueError(f"x: every input needs the same number of examples; got {counts}")
+        single = self.input_shape is not None and len(values) == 1
+        if single and values[0].shape[1:] != self.input_shape:
+            raise ValueError(
+                f"x has example shape {values[0].shape[1:]} but this engine was built for "
+                f"{self.input_shape}"
+            )
+        if setup is None:
+            self._setup = setup = self._build(layout, values)
+        for name, value, shape in zip(layout.names, values, setup.shapes, strict=True):
+            if value.shape[1:] != shape:
+                raise ValueError(
+                    f"x: input {name!r} has examples of shape {value.shape[1:]}; this engine "
+                    f"was set up for {shape}"
+                )
+        return [
+            v.astype(np.int32) if m == "tokens" else v.astype(np.float32)
+            for v, m in zip(values, setup.modalities, strict=True)
+        ]
+
+    def _build(self, layout: inputs.InputLayout, values: list[np.ndarray]) -> _Setup:
+        modalities = self._modalities(layout, values)
+        unknown = [n for n in self.fixed_inputs if n not in layout.names]
+        if unknown:
+            raise ValueError(
+                f"fixed_inputs names {unknown}, which the model does not have; its inputs are "
+                f"{layout.describe()}"
+            )
+        embeddings = _per_input(self._embedding_arg, layout, "embedding_layer")
+        slots, attributed, fixed = [], [], []
+        for j, (name, value, modality) in enumerate(
+            zip(layout.names, values, modalities, strict=True)
+        ):
+            example = tuple(value.shape[1:])
+            if name in self.fixed_inputs:
+                slots.append(forward.Slot("fixed"))
+                fixed.append((example, "int32" if modality == "tokens" else "float32"))
+            elif modality == "tokens":
+                layer = inputs.find_embedding(self.model, j, embeddings[j])
+                width = int(forward.embed(layer, value[:1].astype(np.int32)).shape[-1])
+                slots.append(forward.Slot("tokens", layer))
+                attributed.append(((*example, width), "float32"))
+                fixed.append((example, "int32"))
+            else:
+                slots.append(forward.Slot("attributed"))
+                attributed.append((example, "float32"))
+        if not attributed:
+            raise ValueError("fixed_inputs holds every input of the model: nothing to attribute")
+        cast = [
+            v.astype(np.int32) if m == "tokens" else v.astype(np.float32)
+            for v, m in zip(values, modalities, strict=True)
+        ]
+        try:
+            sample = forward.sample_output(self.model, layout, cast)
+        except Exception as e:  # the probe does not fit the model
+            raise ValueError(
+                f"x cannot be fed to the model (its inputs are {layout.describe()}): "
+                f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+            ) from None
+        key = forward.resolve_output(self.model, sample, self.output)
+        run = forward.build(self.model, layout, slots, key)
+        kernel = PathKernel(run, attributed, fixed)
+        shapes = [tuple(v.shape[1:]) for v in values]
+        return _Setup(layout, modalities, slots, kernel, key, shapes)
+
+    def _modalities(self, layout: inputs.InputLayout, values: list[np.ndarray]) -> list[str]:
+        given = _per_input(self._modality_arg, layout, "modality")
+        found = []
+        for j, (name, value) in enumerate(zip(layout.names, values, strict=True)):
+            if given[j] is None:
+                modality = inputs.detect_modality(self.model, layout, j, value)
+            else:
+                modality = given[j]
+                inputs.check_modality(modality, value, name)
+            fractional = value.dtype.kind == "f" and not np.all(value == np.round(value))
+            if modality == "tokens" and fractional:
+                raise ValueError(f"input {name!r} is 'tokens' but does not hold integer ids")
+            found.append(modality)
+        return found
+
+    @property
+    def layout(self) -> inputs.InputLayout | None:
+        return self._setup.layout if self._setup else None
+
+    @property
+    def modalities(self) -> list[str] | None:
+        return list(self._setup.modalities) if self._setup else None
+
+    @property
+    def kernel(self) -> PathKernel | None:
+        return self._setup.kernel if self._setup else None
+
+    def embedding_layers(self) -> list:
+        """The embedding layer of each input (None for inputs that are not tokens)."""
+        return [slot.embedding for slot in self._setup.slots] if self._setup else []
+
+    # ---- outputs, head, targets --------------------------------------------------------------
+
+    def outputs(self, x: object, batch_size: int | None = None) -> np.ndarray:
+        """Raw outputs ``[N, W]`` (float32) of the explained output, ``training=False``."""
+        values = self.prepare(x)
+        attributed, held = self._path_ends(values)
+        return self._setup.kernel.outputs(attributed, held, self._size(values, batch_size))
+
+    def head(self, x: object = None, labels: object = None) -> heads.Head:
+        """The model's head (detected once, from the probe's outputs and labels)."""
+        if self._head is None:
+            sample = self.outputs(x) if x is not None else np.zeros([0, 2])
+            self._head = heads.detect(
+                self.model,
+                sample,
+                head=self._head_arg,
+                output_kind=self._output_kind_arg,
+                labels=labels,
+            )
+        return self._head
+
+    def output_kind(self, x: object = None) -> str:
+        """``"probabilities"`` or ``"logits"`` (regression outputs count as logits)."""
+        return self.head(x).output_kind
+
+    def targets(self, target: object, x: object, outputs: np.ndarray | None = None, labels=None):
+        """:class:`heads.Targets` for ``target`` (see :func:`integrated_gradients`)."""
+        if isinstance(target, heads.Targets):
+            return target
+        outputs = self.outputs(x) if outputs is None else outputs
+        head = self.head(x)
+        return heads.resolve_targets(head, target, outputs, labels)
+
+    # ---- paths -------------------------------------------------------------------------------
+
+    def _path_ends(self, values: list[np.ndarray]) -> tuple[list, list]:
+        """The attributed tensors at ``x`` (token ids embedded) and the fixed tensors."""
+        attributed, held = [], []
+        for slot, value in zip(self._setup.slots, values, strict=True):
+            if slot.kind == "attributed":
+                attributed.append(value)
+            elif slot.kind == "fixed":
+                held.append(value)
+            else:
+                attributed.append(forward.embed(slot.embedding, value))
+                held.append(value)
+        return attributed, held
+
+    def _baselines(self, baseline, values, ends, num_samples) -> list[np.ndarray]:
+        """``[S, N, *shape]`` baselines per attributed tensor, all with the same ``S``."""
+        specs = _per_input(baseline, self._setup.layout, "baseline", spec=True)
+        made, a = [], 0
+        for slot, value, spec, name in zip(
+            self._setup.slots, values, specs, self._setup.layout.names, strict=True
+        ):
+            if slot.kind == "fixed":
+                continue
+            spec = "black" if spec is None else spec
+            if slot.kind == "tokens":
+                made.append(_token_baseline(spec, slot.embedding, value, ends[a], name))
+            else:
+                try:
+                    made.append(baselines_lib.make(spec, value, num_samples=num_samples))
+                except ValueError as e:
+                    prefix = "" if self._setup.layout.count == 1 else f"input {name!r}: "
+                    raise ValueError(f"{prefix}{e}") from None
+            a += 1
+        draws = max(b.shape[0] for b in made)
+        return [np.broadcast_to(b, (draws, *b.shape[1:])) if b.shape[0] == 1 else b for b in made]
+
+    def _problem(self, values, baseline, targets, size, num_samples):
+        """The paths of every example and baseline draw (draw-major rows) and the scores."""
+        setup = self._setup
+        ends, held = self._path_ends(values)
+        bases = self._baselines(baseline, values, ends, num_samples)
+        draws, n = bases[0].shape[0], values[0].shape[0]
+        flat_bases = [b.reshape(draws * n, *b.shape[2:]) for b in bases]
+        tiled_held = [np.concatenate([h] * draws) for h in held]
+        outputs = setup.kernel.outputs(
+            [np.concatenate([e, b]) for e, b in zip(ends, flat_bases, strict=True)],
+            [np.concatenate([h, t]) for h, t in zip(held, tiled_held, strict=True)],
+            size,
         )
-        self._integral_fn = tf.function(
-            self._integral_chunk,
-            input_signature=[example, example, index, alpha, alpha, index],
+        score_input = targets.scores(outputs[:n])
+        score_bases = targets.scores(outputs[n:].reshape(draws, n, -1))  # [S, N]
+        problem = integrate.PathProblem(
+            kernel=setup.kernel,
+            x=tuple(np.concatenate([e] * draws) for e in ends),
+            base=tuple(flat_bases),
+            held=tuple(tiled_held),
+            index=np.tile(targets.index, draws),
+            sign=np.tile(targets.sign, draws),
+            change=(score_input[None] - score_bases).reshape(-1),
+            size=size,
         )
+        return problem, outputs[:n], score_input, score_bases
 
-    # ---- traced bodies -------------------------------------------------------------------
-
-    def _outputs(self, inputs: tf.Tensor) -> tf.Tensor:
-        out = self.model(inputs, training=False)
-        return tf.reshape(tf.cast(out, tf.float32), [tf.shape(inputs)[0], -1])
-
-    def _path_gradients(self, x, baseline, example, alpha, target):
-        """Gradients of the target score at interpolated inputs (one per stream entry)."""
-        xs = tf.gather(x, example)
-        bs = tf.gather(baseline, example)
-        scale = tf.reshape(alpha, [-1] + [1] * len(self.input_shape))
-        inputs = bs + scale * (xs - bs)
-        with tf.GradientTape() as tape:
-            tape.watch(inputs)
-            outputs = self._outputs(inputs)
-            score = tf.gather(outputs, tf.gather(target, example), axis=1, batch_dims=1)
-        return tape.gradient(score, inputs), outputs, score
-
-    def _integral_chunk(self, x, baseline, example, alpha, weight, target):
-        gradients, _, _ = self._path_gradients(x, baseline, example, alpha, target)
-        weighted = gradients * tf.reshape(weight, [-1] + [1] * len(self.input_shape))
-        return tf.math.unsorted_segment_sum(weighted, example, tf.shape(x)[0])
+    def _size(self, values, batch_size) -> int:
+        if batch_size is not None:
+            return int(batch_size)
+        ends = []
+        for slot, value in zip(self._setup.slots, values, strict=True):
+            ends.append(value.shape[1:] if slot.kind != "tokens" else (*value.shape[1:], 64))
+        return default_batch_size(ends)
 
     # ---- public API ----------------------------------------------------------------------
 
-    def outputs(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
-        """Raw model outputs ``[N, C]`` (float32), computed in chunks with ``training=False``."""
-        x = self._as_input(x)
-        size = batch_size or default_batch_size(self.input_shape)
-        parts = [self._outputs_fn(x[i : i + size]).numpy() for i in range(0, x.shape[0], size)]
-        return np.concatenate(parts, axis=0)
-
-    def output_kind(self, x: np.ndarray | None = None) -> str:
-        """``"probabilities"`` or ``"logits"``, inferred once (see ``output``)."""
-        if self._output_kind is None:
-            sample = self.outputs(x[:64]) if x is not None else np.zeros([0, 0])
-            self._output_kind = model_output.infer_output_kind(self.model, sample)
-        return self._output_kind
-
     def interior_gradients(
         self,
-        x: np.ndarray,
+        x: object,
         alphas: Sequence[float] | np.ndarray,
         *,
         target: object = None,
         baseline: object = "black",
         batch_size: int | None = None,
     ) -> InteriorGradientsResult:
-        """Gradients of the target score at ``baseline + alpha * (x - baseline)`` for each alpha.
-
-        See :func:`interior_gradients` for the arguments.
-        """
-        x = self._as_input(x)
+        """Gradients of the explained score at ``baseline + alpha * (x - baseline)`` for each
+        alpha. See :func:`interior_gradients` for the arguments."""
+        values = self.prepare(x)
         alphas = validate_alphas(alphas)
-        base = baselines_lib.make(baseline, x, num_samples=1)[0]
-        outputs = self.outputs(x, batch_size)
-        targets = model_output.resolve_targets(target, x.shape[0], outputs.shape[1], outputs)
-        n, k = x.shape[0], alphas.shape[0]
-        example = np.repeat(np.arange(n, dtype=np.int32), k)
-        alpha = np.tile(alphas.astype(np.float32), n)
-        grads, outs, scores = [], [], []
-        for chunk in _chunks(n * k, batch_size or default_batch_size(self.input_shape)):
-            g, o, s = self._sweep_fn(x, base, example[chunk], alpha[chunk], targets)
-            grads.append(g.numpy())
-            outs.append(o.numpy())
-            scores.append(s.numpy())
-        gradients = np.concatenate(grads).reshape(n, k, *self.input_shape)
-        raw = np.concatenate(outs).reshape(n, k, -1)
+        size = self._size(values, batch_size)
+        outputs = self.outputs(x, size)
+        head = self.head(x)
+        targets = self.targets(target, x, outputs)
+        problem, _, _, _ = self._problem(values, baseline, targets, size, 1)
+        n, k = values[0].shape[0], alphas.shape[0]
+        stream = np.repeat(np.arange(n, dtype=np.int32), k)
+        grads, raw, picked = problem.kernel.gradients(
+            problem, stream, np.tile(alphas.astype(np.float32), n), size
+        )
+        shown = []
+        for g, d, slot in zip(grads, problem.difference(), self._attributed_slots(), strict=True):
+            g = g.reshape(n, k, *g.shape[1:])
+            if slot.kind == "tokens":
+                g = np.einsum("nkte,nte->nkt", g, d[:n])
+            shown.append(g.astype(np.float32))
+        scores = targets.sign[:, None] * picked.reshape(n, k) + targets.offset[:, None]
         return InteriorGradientsResult(
-            gradients=gradients,
-            predictions=model_output.to_probabilities(raw, self.output_kind(x)),
-            scores=np.concatenate(scores).reshape(n, k),
+            gradients=self._structured(shown),
+            predictions=heads.predictions(head, raw.reshape(n, k, -1)),
+            scores=scores.astype(np.float32),
             alphas=alphas,
-            target=targets,
-            baseline_name=baselines_lib.describe(baseline),
-            finite=bool(np.all(np.isfinite(gradients))),
+            target=targets.classes,
+            baseline_name=_describe(baseline),
+            finite=all(bool(np.all(np.isfinite(g))) for g in shown),
+            head=head,
+            input_names=self._setup.layout.names,
         )
 
     def integrated_gradients(
         self,
-        x: np.ndarray,
+        x: object,
         *,
         target: object = None,
         baseline: object = "black",
@@ -275,248 +512,136 @@ class AttributionEngine:
 
         See :func:`integrated_gradients` for the arguments.
         """
-        x = self._as_input(x)
         method = quadrature.validate_method(method)
         auto = validate_steps(steps, method)
         if auto:
             _check_tolerance(tolerance, max_steps, method)
-        draws = baselines_lib.make(baseline, x, num_samples=num_baseline_samples)
-        n = x.shape[0]
-        size = batch_size or default_batch_size(self.input_shape)
-        # F at the inputs and at every baseline draw, in one pass.
-        every = self.outputs(np.concatenate([x, *draws]), size).reshape(1 + len(draws), n, -1)
-        outputs = every[0]
-        targets = model_output.resolve_targets(target, n, outputs.shape[1], outputs)
-        rows = np.arange(n)
-        score_input = outputs[rows, targets]
-        score_baselines = every[1:, rows, targets]
-        expected = score_input - score_baselines.mean(axis=0)
-
+        values = self.prepare(x)
+        size = self._size(values, batch_size)
+        outputs = self.outputs(x, size)
+        targets = self.targets(target, x, outputs)
+        problem, _, score_input, score_bases = self._problem(
+            values, baseline, targets, size, num_baseline_samples
+        )
+        bounds = completeness.bounds(problem.change, tolerance) if auto else None
         if method == adaptive.METHOD:
-            return self._adaptive_integrated_gradients(
-                x,
-                draws,
-                targets,
-                score_input,
-                score_baselines,
-                cap=int(max_steps) if auto else int(steps),
-                bounds=_tolerance_bounds(expected, tolerance) if auto else None,
-                size=size,
-                baseline_name=baselines_lib.describe(baseline),
-            )
-        start = AUTO_START_STEPS if quadrature.is_nested(method) else AUTO_START_STEPS_GAUSS
-        current = max(start, quadrature.min_steps(method)) if auto else int(steps)
-        if auto:
-            current = min(current, max_steps)
-        # Per example: sum of u_j * gradient_j per draw, with u_j = w_j * norm the rule's
-        # unnormalised weights (see _weight_normaliser), the norm, the final rule and the
-        # evaluations spent. Only the examples still outside the tolerance are refined.
-        sums = np.zeros((len(draws), *x.shape), np.float32)
-        norms = np.ones(n, np.float64)
-        example_steps = np.zeros(n, np.int64)
-        example_evaluations = np.zeros(n, np.int64)
-        active = rows
-        done_steps = 0
-        while True:
-            fine = quadrature.rule(method, current)
-            if done_steps and quadrature.is_nested(method):
-                picked = quadrature.new_points(method, done_steps, current)
-            else:
-                picked = np.arange(fine.steps)
-                sums[:, active] = 0.0
-            # Unnormalised weights stay fixed under refinement of a nested rule, so earlier
-            # sums are reused as they are.
-            norm = _weight_normaliser(method, current)
-            weights = (fine.weights[picked] * norm).astype(np.float32)
-            for d, base in enumerate(draws):
-                sums[d, active] += self._integrate(
-                    x[active], base[active], fine.alphas[picked], weights, targets[active], size
-                )
-            norms[active] = norm
-            example_steps[active] = current
-            example_evaluations[active] += picked.shape[0]
-            done_steps = current
-            scale = (1.0 / norms).astype(np.float32).reshape(n, *[1] * (x.ndim - 1))
-            attributions = np.mean(
-                [(x - base) * (s * scale) for base, s in zip(draws, sums, strict=True)], axis=0
-            ).astype(np.float32)
-            delta = attributions.reshape(n, -1).sum(axis=1) - expected
-            finite_rows = np.all(np.isfinite(attributions.reshape(n, -1)), axis=1)
-            within = np.abs(delta) <= _tolerance_bounds(expected, tolerance)
-            if not auto:
-                break
-            active = active[~within[active] & finite_rows[active]]
-            following = quadrature.refine(method, current)
-            if active.size == 0 or following > max_steps:
-                break
-            current = following
-        return _result(
-            attributions,
+            cap = int(max_steps) if auto else int(steps)
+            integral = integrate.adaptive(problem, cap, bounds)
+        elif auto:
+            integral = integrate.refine(problem, method, int(max_steps), bounds)
+        else:
+            integral = integrate.fixed(problem, method, int(steps))
+        return self._result(
+            problem,
+            integral,
             targets,
             score_input,
-            score_baselines,
+            score_bases,
+            auto,
             method=method,
-            example_steps=example_steps,
-            example_evaluations=example_evaluations,
-            baseline_name=baselines_lib.describe(baseline),
-            converged=bool(np.all(within)) if auto else True,
-            finite=bool(np.all(finite_rows)),
+            baseline_name=_describe(baseline),
         )
 
-    # ---- helpers -------------------------------------------------------------------------
+    def _attributed_slots(self) -> list[forward.Slot]:
+        return [s for s in self._setup.slots if s.kind != "fixed"]
 
-    def _adaptive_integrated_gradients(
-        self, x, draws, targets, score_input, score_baselines, *, cap, bounds, size, baseline_name
-    ) -> IntegratedGradientsResult:
-        """Integrated gradients with the adaptive trapezoid rule (:mod:`.adaptive`).
-
-        With ``bounds`` (``steps="auto"``) an example stops once its completeness delta on a
-        path is within its bound, or at ``cap`` points; without, every example ends with
-        exactly ``cap`` points. Each baseline draw is a path of its own.
-        """
-        n = x.shape[0]
-        per_example = cap * math.prod(self.input_shape) * 4
-        group = max(1, _ADAPTIVE_GRADIENT_BYTES // max(1, per_example))
-        attributions = np.zeros_like(x)
-        example_steps = np.zeros(n, np.int64)
-        within = np.ones(n, bool)
-        finite = np.ones(n, bool)
-        for d, base in enumerate(draws):
-            expected = score_input - score_baselines[d]
-            for lo in range(0, n, group):
-                rows = slice(lo, min(n, lo + group))
-                integral, points, ok, good = self._adaptive_paths(
-                    x[rows],
-                    base[rows],
-                    targets[rows],
-                    expected[rows],
-                    None if bounds is None else bounds[rows],
-                    cap,
-                    size,
-                )
-                attributions[rows] += (x[rows] - base[rows]) * integral / len(draws)
-                example_steps[rows] = np.maximum(example_steps[rows], points)
-                within[rows] &= ok
-                finite[rows] &= good
-        return _result(
-            attributions,
-            targets,
-            score_input,
-            score_baselines,
-            method=adaptive.METHOD,
-            example_steps=example_steps,
-            example_evaluations=example_steps,  # every evaluation is kept
-            baseline_name=baseline_name,
-            converged=bool(np.all(within)),
-            finite=bool(np.all(finite)),
+    def _result(self, problem, integral, targets, score_input, score_bases, auto, **fields):
+        """Per-example attributions averaged over baseline draws, and their delta."""
+        draws, n = score_bases.shape
+        attributions = []
+        for a, slot in zip(integral.attributions(problem), self._attributed_slots(), strict=True):
+            mean = a.reshape(draws, n, *a.shape[1:]).mean(axis=0)
+            attributions.append(mean.sum(axis=-1) if slot.kind == "tokens" else mean)
+        score_baseline = score_bases.mean(axis=0)
+        total = sum(a.reshape(n, -1).sum(axis=1, dtype=np.float64) for a in attributions)
+        delta = total - (score_input - score_baseline)
+        per_draw = lambda v: v.reshape(draws, n).max(axis=0)  # noqa: E731
+        return IntegratedGradientsResult(
+            attributions=self._structured([a.astype(np.float32) for a in attributions]),
+            delta=delta.astype(np.float32),
+            target=targets.classes,
+            score_input=score_input.astype(np.float32),
+            score_baseline=score_baseline.astype(np.float32),
+            steps=int(integral.steps.max()),
+            evaluations=int(integral.evaluations.max()),
+            example_steps=per_draw(integral.steps).astype(np.int32),
+            example_evaluations=per_draw(integral.evaluations).astype(np.int32),
+            converged=bool(np.all(integral.within)) if auto else True,
+            finite=bool(np.all(integral.finite)),
+            head=self._head,
+            input_names=self._setup.layout.names,
+            **fields,
         )
 
-    def _adaptive_paths(self, x, base, targets, expected, bounds, cap, size):
-        """One path per example, refined by bisection.
+    def _structured(self, attributed: list[np.ndarray]) -> object:
+        """Per model input (None for fixed ones), in the structure the model takes."""
+        it = iter(attributed)
+        full = [None if s.kind == "fixed" else next(it) for s in self._setup.slots]
+        return self._setup.layout.assemble(full)
 
-        Examples still refining always share their number of points (see
-        :func:`adaptive.split_count`), so their grids and gradients are held as ``[A, K]`` and
-        ``[A, K, D]`` arrays. Returns ``(integral [N, *shape], points [N], within [N],
-        finite [N])``, ``integral`` being the trapezoid sum of the gradients on each example's
-        final grid.
-        """
-        n = x.shape[0]
-        difference = (x - base).reshape(n, -1)
-        integral = np.zeros(difference.shape, np.float32)
-        points = np.zeros(n, np.int64)
-        within = np.zeros(n, bool)
-        finite = np.ones(n, bool)
-        active = np.arange(n)
-        alphas = np.tile(adaptive.start_grid(cap), (n, 1))
-        gradients = self._gradients_at(x, base, targets, active, alphas, size)
-        while True:
-            weights = adaptive.trapezoid_weights(alphas).astype(np.float32)
-            integral[active] = np.einsum("ak,akd->ad", weights, gradients)
-            points[active] = alphas.shape[1]
-            finite[active] = np.all(np.isfinite(integral[active]), axis=1)
-            if bounds is not None:
-                delta = np.einsum("ad,ad->a", integral[active], difference[active])
-                within[active] = np.abs(delta - expected[active]) <= bounds[active]
-            keep = finite[active] & ~within[active]
-            budget = cap - alphas.shape[1]
-            if budget <= 0 or not keep.any():
-                break
-            active, alphas, gradients = active[keep], alphas[keep], gradients[keep]
-            count = adaptive.split_count(alphas.shape[1], budget)
-            middle = adaptive.split_points(alphas, gradients * difference[active, None], count)
-            fresh = self._gradients_at(x, base, targets, active, middle, size)
-            alphas = np.concatenate([alphas, middle], axis=1)
-            order = np.argsort(alphas, axis=1, kind="stable")
-            alphas = np.take_along_axis(alphas, order, axis=1)
-            # Row-wise gather: whole [D] rows move (take_along_axis would index every element).
-            rows = np.arange(order.shape[0])[:, None]
-            gradients = np.concatenate([gradients, fresh], axis=1)[rows, order]
-        if bounds is None:
-            within[:] = True
-        return integral.reshape(x.shape), points, within, finite
 
-    def _gradients_at(self, x, base, targets, examples, alphas, size) -> np.ndarray:
-        """``[A, K, D]`` gradients of the target score on the path of example
-        ``examples[a]`` at ``alphas[a, k]``, computed in chunks across examples."""
-        count, k = alphas.shape
-        example = np.repeat(examples.astype(np.int32), k)
-        alpha = alphas.reshape(-1).astype(np.float32)
-        parts = []
-        for chunk in _chunks(example.shape[0], size):
-            gradients, _, _ = self._sweep_fn(x, base, example[chunk], alpha[chunk], targets)
-            parts.append(gradients.numpy().reshape(gradients.shape[0], -1))
-        return np.concatenate(parts).reshape(count, k, -1)
+def _as_list(value: object, names: Sequence[str]) -> list:
+    if isinstance(value, Mapping):
+        return [value[n] for n in names]
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value]
 
-    def _integrate(self, x, base, alphas, weights, targets, size) -> np.ndarray:
-        """``sum_j weights_j * gradient(alphas_j)`` per example, streamed in chunks."""
-        n, k = x.shape[0], alphas.shape[0]
-        example = np.repeat(np.arange(n, dtype=np.int32), k)
-        alpha = np.tile(alphas.astype(np.float32), n)
-        weight = np.tile(weights, n)
-        total = None
-        for chunk in _chunks(n * k, size):
-            part = self._integral_fn(x, base, example[chunk], alpha[chunk], weight[chunk], targets)
-            total = part if total is None else total + part
-        return total.numpy()
 
-    def _as_input(self, x: object) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float32)
-        if x.shape[1:] != self.input_shape:
+def _describe(baseline: object) -> str:
+    if isinstance(baseline, Mapping | list | tuple) and not _is_numeric_sequence(baseline):
+        return "per input"
+    return baselines_lib.describe(baseline)
+
+
+def _is_numeric_sequence(value: object) -> bool:
+    try:
+        return np.asarray(value).dtype.kind in "fiub"
+    except (TypeError, ValueError):
+        return False
+
+
+def _per_input(value: object, layout: inputs.InputLayout, argument: str, spec: bool = False):
+    """``value`` for each input: a dict by input name, a list in the model's order (several
+    inputs only), or one value for all."""
+    if isinstance(value, Mapping):
+        unknown = [k for k in value if k not in layout.names]
+        if unknown:
             raise ValueError(
-                f"x has example shape {x.shape[1:]} but this engine was built for "
-                f"{self.input_shape}"
+                f"{argument} names inputs {unknown} that the model does not have; its inputs "
+                f"are {layout.describe()}"
             )
-        if x.shape[0] == 0:
-            raise ValueError("x is empty: at least one example is needed")
-        return x
+        return [value.get(n) for n in layout.names]
+    per_input = isinstance(value, list | tuple) and layout.count > 1
+    if spec:  # a baseline list may be a numeric array for one input
+        per_input = per_input and len(value) == layout.count and not _is_numeric_sequence(value)
+    if per_input:
+        if len(value) != layout.count:
+            raise ValueError(
+                f"{argument} has {len(value)} entries but the model has {layout.count} inputs "
+                f"({layout.describe()})"
+            )
+        return list(value)
+    if isinstance(value, list | tuple) and not spec and value:
+        raise ValueError(f"{argument} must be one value or a dict by input name; got {value!r}")
+    return [value] * layout.count
 
 
-def _result(
-    attributions,
-    targets,
-    score_input,
-    score_baselines,
-    *,
-    example_steps,
-    example_evaluations,
-    **fields,
-) -> IntegratedGradientsResult:
-    """The result of either path: the completeness delta against the mean over baseline draws,
-    float32 arrays, and the largest per-example steps and evaluations."""
-    score_baseline = score_baselines.mean(axis=0)
-    n = attributions.shape[0]
-    delta = attributions.reshape(n, -1).sum(axis=1) - (score_input - score_baseline)
-    return IntegratedGradientsResult(
-        attributions=attributions.astype(np.float32),
-        delta=delta.astype(np.float32),
-        target=targets,
-        score_input=score_input.astype(np.float32),
-        score_baseline=score_baseline.astype(np.float32),
-        steps=int(example_steps.max()),
-        evaluations=int(example_evaluations.max()),
-        example_steps=example_steps.astype(np.int32),
-        example_evaluations=example_evaluations.astype(np.int32),
-        **fields,
+def _token_baseline(spec, layer, ids, end, name) -> np.ndarray:
+    """``[1, N, T, E]``: zero embeddings (``"black"``) or the embedding of one token id."""
+    if isinstance(spec, str) and spec == "black":
+        return np.zeros((1, *end.shape), np.float32)
+    if isinstance(spec, int | np.integer) and not isinstance(spec, bool):
+        vocabulary = getattr(layer, "input_dim", None)
+        if spec < 0 or (vocabulary is not None and spec >= vocabulary):
+            raise ValueError(
+                f"baseline for token input {name!r}: token id {spec} is outside the "
+                f"embedding's vocabulary [0, {vocabulary})"
+            )
+        return forward.embed(layer, np.full(ids.shape, int(spec), np.int32))[None]
+    raise ValueError(
+        f"baseline for token input {name!r} must be 'black' (zero embeddings) or a token id "
+        f"(an int) whose embedding is the baseline at every position; got {spec!r}"
     )
 
 
@@ -553,45 +678,38 @@ def _check_tolerance(tolerance: float, max_steps: int, method: str) -> None:
         raise ValueError(f"max_steps must be an int >= {quadrature.min_steps(method)}")
 
 
-def _weight_normaliser(method: str, steps: int) -> float:
-    """``1 / w_interior`` of a nested rule (so that its unnormalised weights are 1 or 1/2)."""
-    if method == "gausslegendre":
-        return 1.0
-    return float(steps - 1 if method == "riemann_trapezoid" else steps)
-
-
-def _tolerance_bounds(expected: np.ndarray, tolerance: float) -> np.ndarray:
-    """Largest ``|delta|`` that ``steps="auto"`` accepts per example: ``tolerance *
-    |F(x) - F(b)|``, with a floor: an example whose score barely changes along the path (below
-    :data:`SMALL_CHANGE_FRACTION` of the probe's largest change) is judged against that floor.
-    Without it, one example with a change of 4e-4 beside others of 0.35 drove the adaptive mode
-    to its cap (1008 evaluations per example) every epoch."""
-    magnitude = np.abs(expected)
-    floor = max(SMALL_CHANGE_FRACTION * float(magnitude.max(initial=0.0)), 1e-6)
-    return tolerance * np.maximum(magnitude, floor)
-
-
-def _chunks(total: int, size: int) -> list[slice]:
-    """Balanced slices of at most ``size`` covering ``range(total)``."""
-    size = max(1, int(size))
-    count = max(1, math.ceil(total / size))
-    step = math.ceil(total / count)
-    return [slice(i, min(i + step, total)) for i in range(0, total, step)]
-
-
-# One engine per model and input shape for the module-level functions, dropped with the model.
+# One engine per model and options for the module-level functions, dropped with the model.
 _ENGINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def engine_for(
-    model: object, input_shape: Sequence[int], output: str = "auto"
-) -> AttributionEngine:
-    """The cached :class:`AttributionEngine` of ``model`` for ``input_shape`` and ``output``."""
+def engine_for(model: object, key: object = None, **options: object) -> AttributionEngine:
+    """The cached :class:`AttributionEngine` of ``model`` for these options (and ``key``, the
+    input shapes it serves)."""
     per_model = _ENGINES.setdefault(model, {})
-    key = (tuple(int(d) for d in input_shape), output)
-    if key not in per_model:
-        per_model[key] = AttributionEngine(model, key[0], output=output)
-    return per_model[key]
+    cache_key = repr((key, sorted(options.items())))
+    if cache_key not in per_model:
+        per_model[cache_key] = AttributionEngine(model, **options)
+    return per_model[cache_key]
+
+
+def _engine(model, x, output, head, modality, embedding_layer, fixed_inputs):
+    shapes = tuple(
+        (k, np.shape(v)[1:])
+        for k, v in (
+            x.items()
+            if isinstance(x, Mapping)
+            else enumerate(x if isinstance(x, list | tuple) else [x])
+        )
+    )
+    return engine_for(
+        model,
+        shapes,
+        output=output,
+        head=head,
+        modality=modality if not isinstance(modality, list) else tuple(modality),
+        embedding_layer=embedding_layer,
+        fixed_inputs=tuple(fixed_inputs) if fixed_inputs else None,
+    )
 
 
 def integrated_gradients(
@@ -606,50 +724,60 @@ def integrated_gradients(
     tolerance: float = DEFAULT_TOLERANCE,
     max_steps: int = DEFAULT_MAX_STEPS,
     num_baseline_samples: int | None = None,
-    output: str = "auto",
+    output: object = None,
+    head: str = "auto",
+    modality: object = None,
+    embedding_layer: object = None,
+    fixed_inputs: Sequence[str] | None = None,
 ) -> IntegratedGradientsResult:
-    """Integrated gradients of ``model``'s target score for each example of ``x``.
+    """Integrated gradients of ``model``'s explained score for each example of ``x``.
 
     ``IG(x) = (x - baseline) * integral_0^1 grad F_t(baseline + a (x - baseline)) da``,
     with the integral replaced by the quadrature rule ``method`` at ``steps`` points.
 
     Args:
-      model: Keras classifier with one input and one output ``[batch, num_classes]``.
-      x: ``[N, *input_shape]`` inputs (array or tensor), interpolated in float32.
-      target: None (each example's predicted class), an int, or one int per example.
+      model: A Keras model: multiclass, binary, multi-label or regression head (see
+        :mod:`tb_attrib.engine.heads`), one or several inputs and outputs.
+      x: ``[N, *input_shape]`` inputs (array or tensor), or a list or dict of them for several
+        inputs, as ``model.fit`` takes them. Float inputs are interpolated in float32.
+      target: None (multiclass and binary: each example's predicted class; multi-label: the
+        highest-scoring output; regression: output 0), an int, or one int per example: the
+        class (binary: 0 or 1) or output index explained.
       baseline: ``"black"``, ``"white"``, ``"uniform"``, ``"blur"``, a number, or an array
-        broadcasting to ``x`` (see :mod:`tb_attrib.engine.baselines`).
+        broadcasting to ``x`` (see :mod:`tb_attrib.engine.baselines`); for token inputs
+        ``"black"`` (zero embeddings) or a token id. Several inputs: one value for all, or a
+        list or dict per input.
       steps: Gradient evaluations per example, or ``"auto"``: start at 16 points (64 for
         Gauss-Legendre, 5 for the adaptive rule) and refine the rule (reusing the earlier
-        points of nested rules) for each example until its
-        ``|delta| <= tolerance * |F_t(x) - F_t(baseline)|``, or ``max_steps`` is reached.
-        Each example stops as soon as it meets the tolerance, so easy examples cost few
-        evaluations. Examples whose change is below 2% of the probe's
-        largest are judged against that 2% instead.
+        points of nested rules) for each example until its relative completeness
+        (:mod:`tb_attrib.engine.completeness`) is within ``tolerance``, or ``max_steps``.
       method: ``"riemann_left"``, ``"riemann_right"``, ``"riemann_middle"``,
         ``"riemann_trapezoid"`` (default), ``"gausslegendre"``, or ``"adaptive_trapezoid"``:
         each example's points placed by bisection where its gradient map bends (see
-        :mod:`tb_attrib.engine.adaptive`); ``steps`` is then the points each example gets,
-        and ``"auto"`` bisects until the tolerance holds.
+        :mod:`tb_attrib.engine.adaptive`).
       batch_size: Interpolated inputs per model call; bounds memory and does not change the
         result beyond float rounding. None: :func:`default_batch_size`.
       tolerance: Relative completeness target of ``steps="auto"``.
       max_steps: Most evaluations per example that ``steps="auto"`` may use.
       num_baseline_samples: Draws for ``baseline="uniform"`` (default 4); attributions are
         averaged over draws.
-      output: ``"auto"``, ``"probabilities"`` or ``"logits"``: what the model outputs.
+      output: The output to explain, by name or index, for a model with several outputs.
+      head: ``"auto"``, ``"multiclass"``, ``"binary"``, ``"multilabel"`` or ``"regression"``.
+      modality: Override of the detected modality of each input (see
+        :mod:`tb_attrib.engine.inputs`).
+      embedding_layer: The embedding layer of a token input, by name, when it is ambiguous.
+      fixed_inputs: Names of inputs held fixed along the path (not attributed).
 
     Returns:
-      :class:`IntegratedGradientsResult` with ``attributions`` shaped like ``x`` and ``delta``
-      the completeness delta ``sum(attributions) - (F_t(x) - F_t(baseline))``.
+      :class:`IntegratedGradientsResult` with ``attributions`` shaped like ``x`` (tokens: one
+      value per token) and ``delta`` the completeness delta over every input together.
 
     Example::
 
         ig = tb_attrib.integrated_gradients(model, x_test[:16], target=y_test[:16])
         print(ig.attributions.shape, abs(ig.delta).max())
     """
-    x = np.asarray(x, dtype=np.float32)
-    engine = engine_for(model, x.shape[1:], output)
+    engine = _engine(model, x, output, head, modality, embedding_layer, fixed_inputs)
     return engine.integrated_gradients(
         x,
         target=target,
@@ -671,26 +799,30 @@ def interior_gradients(
     target: object = None,
     baseline: object = "black",
     batch_size: int | None = None,
-    output: str = "auto",
+    output: object = None,
+    head: str = "auto",
+    modality: object = None,
+    embedding_layer: object = None,
+    fixed_inputs: Sequence[str] | None = None,
 ) -> InteriorGradientsResult:
-    """Gradients of the target score at ``baseline + alpha * (x - baseline)`` for each alpha.
+    """Gradients of the explained score at ``baseline + alpha * (x - baseline)`` for each alpha.
 
     Args:
-      model: Keras classifier with one input and one output ``[batch, num_classes]``.
-      x: ``[N, *input_shape]`` inputs.
+      model: A Keras model (see :func:`integrated_gradients`).
+      x: ``[N, *input_shape]`` inputs, or a list or dict of them.
       alphas: K scaling factors in (0, 1], e.g. the classic sweep
         ``(0.01, 0.02, 0.03, 0.04, 0.1, 0.5, 0.6, 0.7, 0.8, 1.0)``.
-      target: None (each example's predicted class), an int, or one int per example.
+      target: As for :func:`integrated_gradients`.
       baseline: As for :func:`integrated_gradients`; ``"uniform"`` uses its first draw.
       batch_size: Interpolated inputs per model call (None: :func:`default_batch_size`).
-      output: ``"auto"``, ``"probabilities"`` or ``"logits"``: what the model outputs.
+      output, head, modality, embedding_layer, fixed_inputs: As for
+        :func:`integrated_gradients`.
 
     Returns:
       :class:`InteriorGradientsResult`: ``gradients [N, K, *input_shape]``,
-      ``predictions [N, K, num_classes]`` (probabilities) and ``scores [N, K]``.
+      ``predictions [N, K, P]`` and ``scores [N, K]``.
     """
-    x = np.asarray(x, dtype=np.float32)
-    engine = engine_for(model, x.shape[1:], output)
+    engine = _engine(model, x, output, head, modality, embedding_layer, fixed_inputs)
     return engine.interior_gradients(
         x, alphas, target=target, baseline=baseline, batch_size=batch_size
     )

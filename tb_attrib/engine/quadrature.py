@@ -123,3 +123,11 @@ def new_points(method: str, coarse_steps: int, fine_steps: int) -> np.ndarray:
     coarse = rule(method, coarse_steps).alphas
     seen = np.isclose(fine[:, None], coarse[None, :], rtol=0.0, atol=1e-12).any(axis=1)
     return np.flatnonzero(~seen)
+
+
+def unnormalised_scale(method: str, steps: int) -> float:
+    """``1 / w_interior`` of a nested rule, so that its unnormalised weights ``w * scale`` are 1
+    (or 1/2 at the trapezoid's ends) at every refinement; 1 for Gauss-Legendre."""
+    if method == "gausslegendre":
+        return 1.0
+    return float(steps - 1 if method == "riemann_trapezoid" else steps)
