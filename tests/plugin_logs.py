@@ -116,7 +116,7 @@ def write_run(
     writer.close()
 
 
-def write_future_series(run_dir: Path | str, tag: str, *, version: int = 2) -> None:
+def write_future_series(run_dir: Path | str, tag: str, *, version: int = 99) -> None:
     """Writes one blob sequence whose metadata claims a newer format version."""
     import tensorflow as tf
     from tensorboard.compat.proto import summary_pb2

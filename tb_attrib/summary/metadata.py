@@ -22,7 +22,7 @@ from tensorboard.compat.proto import summary_pb2
 PLUGIN_NAME = "tb_attrib"
 """Name of the plugin in ``SummaryMetadata.plugin_data.plugin_name``."""
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Version of the summary format this package writes and the newest it can read."""
 
 KIND_PROBE = "probe"

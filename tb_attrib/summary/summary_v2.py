@@ -18,69 +18,96 @@ or only the digests, without reading the rest. ``docs/format.md`` lists every fi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
 
-from tb_attrib.summary import codec, metadata
+from tb_attrib.engine import completeness
+from tb_attrib.summary import codec, metadata, modalities
 
 
 def probe(
     name: str,
-    images: np.ndarray,
+    inputs: object,
     step: int | None = None,
     *,
-    labels: Sequence[int] | np.ndarray | None = None,
+    labels: object = None,
     class_names: Sequence[str] | None = None,
-    masks: np.ndarray | None = None,
+    masks: object = None,
+    input_specs: Sequence[modalities.InputSpec] | None = None,
+    head: Mapping | None = None,
     description: str | None = None,
 ) -> bool:
-    """Writes the probe examples: display images, labels, class names and optional masks.
+    """Writes the probe examples: display inputs, labels, class names and optional masks.
 
     Args:
       name: Tag of the series.
-      images: Probe inputs ``[N, H, W, C]``, ``[N, H, W]`` or ``[N, D]`` (float or integer).
-        They are stored as uint8 display images (see :func:`codec.display_images`).
+      inputs: Probe inputs ``[N, ...]``, or a list with one array per model input (in the
+        model's order). Each is stored as its modality shows it (see
+        :mod:`tb_attrib.summary.modalities`): images as uint8 display images, sequences and
+        tabular rows as float32 values, tokens as int32 ids with their strings.
       step: Step to write at; defaults to ``tf.summary.experimental.get_step()``.
-      labels: Optional sparse labels, one int per example.
-      class_names: Optional names of the model's classes, indexed by class id.
-      masks: Optional object masks ``[N, H, W]`` (non-zero inside the object).
+      labels: Optional labels: one class id per example (multiclass, binary), or ``[N, K]``
+        float rows (multi-hot for multi-label, target values for regression).
+      class_names: Optional names of the model's classes (or outputs), indexed by id.
+      masks: Optional ground truth of where the signal is, per example: ``[N, H, W]`` for an
+        image, ``[N, T]`` (time steps) for a sequence, ``[N, F]`` for tabular, ``[N, T]`` for
+        tokens; non-zero inside. A list gives one (or None) per input.
+      input_specs: One :class:`~tb_attrib.summary.modalities.InputSpec` per input; default
+        from each input's shape (:func:`~tb_attrib.summary.modalities.default_spec`).
+      head: The model's head as ``{"kind": ..., "width": ...}`` (see
+        :mod:`tb_attrib.engine.heads`); default multiclass.
       description: Optional Markdown description.
     """
-    images = np.asarray(images)
-    display, (low, high) = codec.display_images(images)
-    n = images.shape[0]
+    values, specs = _inputs_and_specs(inputs, input_specs)
+    n = values[0].shape[0]
+    per_input_masks = _per_input(masks, len(values))
     digest_arrays = {}
-    if labels is not None:
-        digest_arrays["labels"] = np.asarray(labels, dtype=np.int32).reshape(n)
+    label_values = None if labels is None else np.asarray(labels)
+    if label_values is not None and label_values.dtype.kind == "f" and label_values.ndim == 2:
+        digest_arrays["label_values"] = label_values.astype(np.float32).reshape(n, -1)
+    elif label_values is not None:
+        digest_arrays["labels"] = label_values.astype(np.int32).reshape(n)
+    descriptors = [modalities.descriptor(spec, v) for spec, v in zip(specs, values, strict=True)]
+    first = descriptors[0]
     digest = codec.encode_record(
         {
             "num_examples": int(n),
-            "input_shape": [int(d) for d in images.shape[1:]],
-            "display_range": [low, high],
+            "input_shape": first["shape"],
+            "display_range": first.get("display_range", [0.0, 1.0]),
             "class_names": [str(c) for c in class_names] if class_names is not None else None,
+            "inputs": descriptors,
+            "head": dict(head) if head is not None else None,
         },
         digest_arrays,
     )
-    records = [digest]
-    for i in range(n):
-        arrays = {"image": display[i]}
-        if masks is not None:
-            arrays["mask"] = (np.asarray(masks[i]) != 0).astype(np.uint8)
-        records.append(codec.encode_record({"index": i}, arrays))
+    per_example = [{"fields": {"index": i}, "arrays": {}} for i in range(n)]
+    for j, (spec, value) in enumerate(zip(specs, values, strict=True)):
+        tail = modalities.suffix(j)
+        for i, entry in enumerate(modalities.of(spec).example_arrays(spec, value)):
+            for key, field in entry.pop("fields", {}).items():
+                per_example[i]["fields"][key + tail] = field
+            for key, array in entry.items():
+                per_example[i]["arrays"][key + tail] = array
+        if per_input_masks[j] is not None:
+            mask = np.asarray(per_input_masks[j]) != 0
+            for i in range(n):
+                per_example[i]["arrays"]["mask" + tail] = mask[i].astype(np.uint8)
+    records = [digest] + [codec.encode_record(e["fields"], e["arrays"]) for e in per_example]
     return _write(name, metadata.KIND_PROBE, records, step, description)
 
 
 def interior_gradients(
     name: str,
     alphas: Sequence[float] | np.ndarray,
-    gradients: np.ndarray,
+    gradients: object,
     predictions: np.ndarray,
     targets: Sequence[int] | np.ndarray,
     step: int | None = None,
     *,
     baseline: str = "",
+    input_specs: Sequence[modalities.InputSpec] | None = None,
     description: str | None = None,
 ) -> bool:
     """Writes the interior-gradient sweep of one step.
@@ -88,22 +115,28 @@ def interior_gradients(
     Args:
       name: Tag of the series.
       alphas: The K scaling factors, in (0, 1].
-      gradients: ``[N, K, *input_shape]`` gradients of the target score at
-        ``baseline + alpha * (x - baseline)``. Stored as signed channel-summed maps, square-root
-        quantised to int8, with the mean ``|gradient|`` over all input elements kept exactly.
-      predictions: ``[N, K, num_classes]`` class probabilities at each alpha.
-      targets: The class whose score was differentiated, one per example.
+      gradients: ``[N, K, *input_shape]`` gradients of the explained score at
+        ``baseline + alpha * (x - baseline)``, or a list with one per model input (None for
+        inputs held fixed). Stored as each modality's maps (images: signed channel sums),
+        square-root quantised to int8, with the mean ``|gradient|`` over all input elements
+        kept exactly.
+      predictions: ``[N, K, P]`` the head's predictions at each alpha (class probabilities,
+        output probabilities or predicted values).
+      targets: The class (or output) explained, one per example.
       step: Step to write at; defaults to ``tf.summary.experimental.get_step()``.
       baseline: Name of the baseline, for display.
+      input_specs: As for :func:`probe` (default from the gradients' shapes).
       description: Optional Markdown description.
     """
-    gradients = np.asarray(gradients, dtype=np.float32)
+    arrays, specs = _inputs_and_specs(gradients, input_specs, leading=2)
     predictions = np.asarray(predictions, dtype=np.float32)
     alphas = [float(a) for a in np.asarray(alphas, dtype=np.float64).reshape(-1)]
-    n, k = gradients.shape[:2]
+    present = [a for a in arrays if a is not None]
+    n, k = present[0].shape[:2]
     targets = np.asarray(targets, dtype=np.int32).reshape(n)
-    abs_mean = np.abs(gradients).reshape(n, k, -1).mean(axis=-1)
-    codes, scales = codec.quantize_maps(_display_maps(gradients, leading=2))
+    magnitude = sum(np.abs(a).reshape(n, k, -1).sum(axis=-1, dtype=np.float64) for a in present)
+    abs_mean = (magnitude / sum(a[0, 0].size for a in present)).astype(np.float32)
+    maps = _quantized(arrays, specs, leading=2)
     fields = {"alphas": alphas, "baseline": str(baseline)}
     records = [
         codec.encode_record(
@@ -112,16 +145,12 @@ def interior_gradients(
         )
     ]
     for i in range(n):
+        example = {"predictions": predictions[i], "abs_mean": abs_mean[i]}
+        for tail, (codes, scales) in maps.items():
+            example["maps" + tail] = codes[i]
+            example["scales" + tail] = scales[i]
         records.append(
-            codec.encode_record(
-                {**fields, "index": i, "target": int(targets[i])},
-                {
-                    "maps": codes[i],
-                    "scales": scales[i],
-                    "predictions": predictions[i],
-                    "abs_mean": abs_mean[i],
-                },
-            )
+            codec.encode_record({**fields, "index": i, "target": int(targets[i])}, example)
         )
     return _write(name, metadata.KIND_INTERIOR_GRADIENTS, records, step, description)
 
@@ -131,14 +160,17 @@ def integrated_gradients(
     result: object = None,
     step: int | None = None,
     *,
-    attributions: np.ndarray | None = None,
+    attributions: object = None,
     delta: np.ndarray | None = None,
     targets: Sequence[int] | np.ndarray | None = None,
     score_input: np.ndarray | None = None,
     score_baseline: np.ndarray | None = None,
+    relative_delta: np.ndarray | None = None,
     method: str | None = None,
     steps: int | Sequence[int] | np.ndarray | None = None,
     baseline: str | None = None,
+    input_specs: Sequence[modalities.InputSpec] | None = None,
+    predicted: object = None,
     description: str | None = None,
 ) -> bool:
     """Writes the integrated gradients of one step.
@@ -150,28 +182,39 @@ def integrated_gradients(
       name: Tag of the series.
       result: The engine's result object, or None.
       step: Step to write at; defaults to ``tf.summary.experimental.get_step()``.
-      attributions: ``[N, *input_shape]`` attributions; stored as signed channel-summed maps,
-        square-root quantised to int8.
+      attributions: ``[N, *input_shape]`` attributions, or a list per model input (None for
+        inputs held fixed); stored as each modality's maps, square-root quantised to int8.
       delta: ``[N]`` completeness deltas ``sum(attributions) - (F(x) - F(baseline))``.
-      targets: ``[N]`` target classes.
-      score_input: ``[N]`` target score ``F(x)``.
-      score_baseline: ``[N]`` target score ``F(baseline)``.
+      targets: ``[N]`` the class (or output) explained.
+      score_input: ``[N]`` explained score ``F(x)``.
+      score_baseline: ``[N]`` explained score ``F(baseline)``.
+      relative_delta: ``[N]`` relative completeness (default: from ``result``, else computed
+        by :func:`tb_attrib.engine.completeness.relative`).
       method: Quadrature rule name.
-      steps: Points of the rule used: one count, or one per example (as ``steps="auto"``
-        refines each example on its own). Each example's record holds its own; the digest
-        holds the largest.
+      steps: Points of the rule used: one count, or one per example. Each example's record
+        holds its own; the digest holds the largest.
       baseline: Baseline name, for display.
+      input_specs: As for :func:`probe`.
+      predicted: Optional second explanation for misclassified examples (the predicted class
+        where ``targets`` holds the true one): ``(rows, result)`` with ``rows`` the example
+        indices and ``result`` an integrated-gradients result over exactly those examples.
+        Stored in those examples' records as ``predicted_map`` (``@j``), ``predicted_scale``,
+        ``predicted_delta`` and the field ``predicted_target``.
       description: Optional Markdown description.
     """
     attributions = _pick(attributions, result, "attributions")
-    attributions = np.asarray(attributions, dtype=np.float32)
-    n = attributions.shape[0]
+    arrays, specs = _inputs_and_specs(attributions, input_specs, leading=1)
+    n = next(a for a in arrays if a is not None).shape[0]
     delta = np.asarray(_pick(delta, result, "delta"), dtype=np.float32).reshape(n)
     targets = np.asarray(_pick(targets, result, "target"), dtype=np.int32).reshape(n)
     score_input = _optional_vector(_pick(score_input, result, "score_input", required=False), n)
     score_baseline = _optional_vector(
         _pick(score_baseline, result, "score_baseline", required=False), n
     )
+    relative = _pick(relative_delta, result, "relative_delta", required=False)
+    if relative is None:
+        relative = completeness.relative(delta, score_input - score_baseline)
+    relative = np.asarray(relative, np.float32).reshape(n)
     if steps is None and result is not None:
         steps = getattr(result, "example_steps", None)
         if steps is None:
@@ -182,8 +225,9 @@ def integrated_gradients(
         "steps": int(example_steps.max(initial=0)),
         "baseline": str(_pick(baseline, result, "baseline_name", required=False) or ""),
     }
-    codes, scales = codec.quantize_maps(_display_maps(attributions, leading=1))
-    sums = attributions.reshape(n, -1).sum(axis=-1)
+    maps = _quantized(arrays, specs, leading=1)
+    sums = sum(a.reshape(n, -1).sum(axis=-1) for a in arrays if a is not None)
+    second = _predicted_maps(predicted, specs, n)
     records = [
         codec.encode_record(
             {**fields, "num_examples": int(n)},
@@ -192,24 +236,100 @@ def integrated_gradients(
                 "delta": delta,
                 "score_input": score_input,
                 "score_baseline": score_baseline,
-                "attribution_sum": sums,
+                "attribution_sum": np.asarray(sums, np.float32),
+                "relative_delta": relative,
             },
         )
     ]
     for i in range(n):
-        records.append(
-            codec.encode_record(
-                {**fields, "steps": int(example_steps[i]), "index": i, "target": int(targets[i])},
-                {
-                    "map": codes[i],
-                    "scale": scales[i],
-                    "delta": delta[i],
-                    "score_input": score_input[i],
-                    "score_baseline": score_baseline[i],
-                },
-            )
-        )
+        example = {
+            "delta": delta[i],
+            "score_input": score_input[i],
+            "score_baseline": score_baseline[i],
+            "relative_delta": relative[i],
+        }
+        for tail, (codes, scales) in maps.items():
+            example["map" + tail] = codes[i]
+            example["scale" + tail] = scales[i]
+        extra = {}
+        if i in second:
+            extra["predicted_target"] = second[i].pop("target")
+            example.update(second[i])
+        head = {**fields, "steps": int(example_steps[i]), "index": i, "target": int(targets[i])}
+        records.append(codec.encode_record({**head, **extra}, example))
     return _write(name, metadata.KIND_INTEGRATED_GRADIENTS, records, step, description)
+
+
+def _predicted_maps(predicted: object, specs, n: int) -> dict[int, dict]:
+    """Per example row of ``predicted``: its second map(s), scale(s), delta and target."""
+    if predicted is None:
+        return {}
+    rows, result = predicted
+    rows = np.asarray(rows, np.int64).reshape(-1)
+    if rows.size == 0:
+        return {}
+    if rows.min() < 0 or rows.max() >= n:
+        raise ValueError(f"predicted rows must lie in [0, {n}); got {rows.tolist()}")
+    arrays, _ = _inputs_and_specs(result.attributions, specs, leading=1)
+    maps = _quantized(arrays, specs, leading=1)
+    delta = np.asarray(result.delta, np.float32).reshape(-1)
+    target = np.asarray(result.target, np.int32).reshape(-1)
+    out = {}
+    for r, row in enumerate(rows):
+        entry = {"target": int(target[r]), "predicted_delta": delta[r]}
+        for tail, (codes, scales) in maps.items():
+            entry["predicted_map" + tail] = codes[r]
+            entry["predicted_scale" + tail] = scales[r]
+        out[int(row)] = entry
+    return out
+
+
+def _inputs_and_specs(values: object, specs, leading: int = 1):
+    """``values`` as a list (one per input, None allowed) and one spec per input."""
+    if isinstance(values, Mapping):
+        names = list(values)
+        values = [values[k] for k in names]
+    elif isinstance(values, list | tuple):
+        names = [f"input_{j}" for j in range(len(values))]
+        values = list(values)
+    else:
+        names = ["input"]
+        values = [values]
+    arrays = [None if v is None else np.asarray(v) for v in values]
+    if specs is None:
+        specs = [
+            modalities.default_spec(a.shape[leading:], names[j], a.dtype if leading == 1 else None)
+            if a is not None
+            else modalities.InputSpec(names[j], attributed=False)
+            for j, a in enumerate(arrays)
+        ]
+    specs = list(specs)
+    if len(specs) != len(arrays):
+        raise ValueError(f"input_specs has {len(specs)} entries for {len(arrays)} inputs")
+    if leading == 1 and all(a is not None for a in arrays):
+        for spec, a in zip(specs, arrays, strict=True):
+            modalities.of(spec).check_names(spec, a)
+    return arrays, specs
+
+
+def _quantized(arrays, specs, leading: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``suffix -> (codes, scales)`` of every attributed input's maps."""
+    out = {}
+    for j, (a, spec) in enumerate(zip(arrays, specs, strict=True)):
+        if a is None:
+            continue
+        modality = modalities.of(spec)
+        maps = modality.to_maps(np.asarray(a, np.float32), leading)
+        out[modalities.suffix(j)] = codec.quantize_maps(maps, modality.map_ndim)
+    return out
+
+
+def _per_input(value: object, count: int) -> list:
+    if isinstance(value, list | tuple) and count > 1:
+        if len(value) != count:
+            raise ValueError(f"masks has {len(value)} entries for {count} inputs")
+        return list(value)
+    return [value] + [None] * (count - 1)
 
 
 def feature_maps(
@@ -254,18 +374,6 @@ def feature_maps(
             )
         )
     return _write(name, metadata.KIND_FEATURE_MAPS, records, step, description, layer=str(layer))
-
-
-def _display_maps(values: np.ndarray, leading: int) -> np.ndarray:
-    """Reduces ``[*lead, *example_shape]`` to ``[*lead, H, W]``: signed sum over channels."""
-    example_ndim = values.ndim - leading
-    if example_ndim == 3:
-        return values.sum(axis=-1)
-    if example_ndim == 2:
-        return values
-    if example_ndim == 1:
-        return values[..., None, :]
-    raise ValueError(f"examples must have 1 to 3 axes, got shape {values.shape[leading:]}")
 
 
 def _pick(value: object, result: object, attribute: str, required: bool = True) -> object:
