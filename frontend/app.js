@@ -1,47 +1,105 @@
-// The Attributions dashboard: state, data loading and the per-frame render.
+// The Attributions dashboard: wiring of the layout, the selection (run, example, layer,
+// settings) and the per-frame render.
 //
-// Data flow: `runs` once (and again whenever TensorBoard reloads), then for the selected run
-// the probe and the gallery digests, then for the selected example its sweep + IG of the
-// current epoch (small, for a fast first render) followed by *every* epoch in one request
-// (playback then never waits on the network). Everything drawn for an epoch comes from these
-// caches synchronously in renderFrame(), so playback, the slider and export share one path.
+// Data live in store.js (`runs` once and on every TensorBoard reload; then probe, gallery and
+// per-example epochs), time in playback.js, URL state in urlsync.js. Everything drawn for an
+// epoch comes from the store's caches synchronously in renderFrame(), so playback, the slider
+// and export share one path.
 
 import { ActivationsView } from './activations.js';
-import { RouteError, fetchExample, fetchFeatureMaps, fetchGallery, fetchProbe, fetchRuns } from './api.js';
+import { fetchRuns } from './api.js';
+import { Banner } from './banner.js';
 import { baselinePixels } from './baseline.js';
 import { SaturationCharts } from './charts.js';
 import { paletteLuts } from './colormap.js';
 import { Controls } from './controls.js';
 import { el, replaceChildren, setText } from './dom.js';
 import { emptyState } from './emptystate.js';
-import { ExampleData, FeatureData, cached } from './examples.js';
 import { formatPercent } from './format.js';
 import { Gallery } from './gallery.js';
-import { connectHost, readUrlState, watchTheme, writeUrlState } from './host.js';
+import { connectHost, watchTheme } from './host.js';
 import { IgView } from './igview.js';
 import { Legend } from './legend.js';
 import { className, galleryPrediction } from './model.js';
 import { grayscale } from './pixels.js';
+import { Playback, bindPlaybackKeys } from './playback.js';
 import { initialSelection, usableRuns } from './routes.js';
 import { Player } from './player.js';
 import { STATE_SPEC } from './settings.js';
+import { Store } from './store.js';
 import { SweepView } from './sweep.js';
+import { themeColors } from './theme.js';
+import { UrlSync, loadUrlState } from './urlsync.js';
 import { coerceState } from './urlstate.js';
-
-const URL_WRITE_DELAY_MS = 250;
 
 export class Dashboard {
   constructor(root, { styled = Promise.resolve() } = {}) {
     this.root = root;
     this.styled = styled;
     this.state = coerceState({}, STATE_SPEC);
-    this.generation = 0;
-    this.playing = false;
-    this.examples = new Map();
-    this.features = new Map();
     this.firstRenderDone = false;
     this.frameCount = 0;
+    this.store = new Store({
+      selection: () => this.state,
+      onError: (e) => this.banner.showError(e),
+      onUpdate: () => this.scheduleRender(),
+      onProgress: () => this.updatePlayer(),
+    });
+    this.playback = new Playback({
+      epochs: () => this.store.epochs,
+      speed: () => this.state.speed,
+      isReady: (epoch) => {
+        const data = this.store.current();
+        return data.byEpoch.has(epoch) || data.full;
+      },
+      request: (epoch) => this.store.loadEpoch(this.store.current(), epoch),
+      onSeek: () => this.afterEpochChange(),
+      onFrame: () => this.renderFrame(),
+      onStart: () => this.store.loadAllEpochs(),
+      onPlayingChange: (playing) => {
+        this.updatePlayer();
+        if (!playing) this.url.saveSoon();
+      },
+    });
+    this.url = new UrlSync(() => ({ state: this.state, epoch: this.currentEpoch() }));
     this.buildLayout();
+  }
+
+  // The dashboard's data and time, for exportview.js and for debugging (window.tbAttrib).
+  get run() {
+    return this.store.run;
+  }
+
+  get probe() {
+    return this.store.probe;
+  }
+
+  get epochs() {
+    return this.store.epochs;
+  }
+
+  get exampleData() {
+    return this.store.current();
+  }
+
+  get epochIndex() {
+    return this.playback.index;
+  }
+
+  set epochIndex(index) {
+    this.playback.index = index;
+  }
+
+  get playing() {
+    return this.playback.playing;
+  }
+
+  currentEpoch() {
+    return this.playback.current();
+  }
+
+  loadAllEpochs() {
+    return this.store.loadAllEpochs();
   }
 
   // ----- layout -------------------------------------------------------------------------
@@ -59,9 +117,9 @@ export class Dashboard {
     );
     this.gallery = new Gallery({ onSelect: (i) => this.selectExample(i) });
     this.player = new Player({
-      onSeek: (i) => this.seek(i),
-      onStep: (d) => this.step(d),
-      onToggle: () => this.togglePlay(),
+      onSeek: (i) => this.playback.seek(i),
+      onStep: (d) => this.playback.step(d),
+      onToggle: () => this.playback.toggle(),
       onSpeed: (s) => this.setSetting('speed', String(s)),
     });
     this.sweep = new SweepView();
@@ -70,7 +128,7 @@ export class Dashboard {
     this.activations = new ActivationsView({ onLayer: (layer) => this.selectLayer(layer) });
     this.sweepLegend = new Legend('Gradient scale');
     this.igLegend = new Legend('Attribution scale');
-    this.banner = el('div', { class: 'banner', role: 'alert', hidden: true });
+    this.banner = new Banner();
     this.exampleTitle = el('h2', { class: 'example-title', 'data-role': 'example-title' });
     this.sweepNote = el('p', { class: 'card-sub' });
     this.igNote = el('p', { class: 'card-sub' });
@@ -102,7 +160,7 @@ export class Dashboard {
       'main',
       { class: 'main' },
       el('div', { class: 'topbar' }, this.exampleTitle, this.player.root),
-      this.banner,
+      this.banner.root,
       el('div', { class: 'content' }, this.sweepCard, el('div', { class: 'row' }, this.igCard, this.chartCard), this.activationCard),
     );
     this.loading = el('div', { class: 'loading', text: 'Loading attributions…' });
@@ -111,7 +169,7 @@ export class Dashboard {
     const resize = new ResizeObserver(() => this.onResize());
     resize.observe(this.main);
     resize.observe(this.chartCard);
-    document.addEventListener('keydown', (e) => this.onKey(e));
+    bindPlaybackKeys(document, this.playback, () => Boolean(this.store.run));
   }
 
   onResize() {
@@ -128,24 +186,6 @@ export class Dashboard {
     this.chartWidth = Math.max(180, Math.floor((this.chartCard.clientWidth - 50) / 2));
   }
 
-  onKey(event) {
-    if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey || !this.run) return;
-    const tag = event.target && event.target.tagName;
-    // Keys that the focused control needs for itself: choosing in a <select>, editing text.
-    const textual = tag === 'INPUT' && !['range', 'checkbox', 'radio', 'button'].includes(event.target.type);
-    if (tag === 'SELECT' || tag === 'TEXTAREA' || textual) return;
-    if (event.key === 'ArrowLeft' || event.key === 'ArrowRight') {
-      event.preventDefault();
-      this.step(event.key === 'ArrowLeft' ? -1 : 1);
-    } else if (event.key === 'Home' || event.key === 'End') {
-      event.preventDefault();
-      this.seek(event.key === 'Home' ? 0 : this.epochs.length - 1);
-    } else if (event.key === ' ' && tag !== 'BUTTON') {
-      event.preventDefault();
-      this.togglePlay();
-    }
-  }
-
   // ----- start and runs ------------------------------------------------------------------
 
   async start() {
@@ -155,7 +195,7 @@ export class Dashboard {
       if (this.firstRenderDone) this.renderFrame();
     });
     connectHost({ onReload: () => this.reload() });
-    this.state = coerceState(readUrlState(), STATE_SPEC);
+    this.state = loadUrlState();
     try {
       await this.loadRuns();
     } catch (e) {
@@ -182,8 +222,9 @@ export class Dashboard {
 
   /** TensorBoard reloaded its data: pick up new runs and new epochs without losing place. */
   async reload() {
-    if (!this.run) {
-      await this.loadRuns().catch((e) => this.showError(e));
+    const run = this.store.run;
+    if (!run) {
+      await this.loadRuns().catch((e) => this.banner.showError(e));
       return;
     }
     try {
@@ -191,30 +232,19 @@ export class Dashboard {
       const runs = usableRuns(answer.runs);
       this.allRuns = answer.runs || [];
       this.runs = runs;
-      this.controls.setRuns(runs, this.run.run);
-      const fresh = runs.find((r) => r.run === this.run.run);
+      this.controls.setRuns(runs, run.run);
+      const fresh = runs.find((r) => r.run === run.run);
       if (!fresh) return;
-      const added = fresh.epochs.filter((e) => !this.epochs.includes(e));
+      const added = fresh.epochs.filter((e) => !this.store.epochs.includes(e));
       if (!added.length) return;
-      const atEnd = this.epochIndex === this.epochs.length - 1;
-      this.run = fresh;
-      this.epochs = fresh.epochs;
-      this.player.setEpochs(this.epochs);
-      const generation = this.generation;
-      // Caches that held "every epoch" now miss the new ones: fetch those one by one.
-      for (const entry of [...this.examples.values(), ...this.features.values()]) {
-        entry.full = false;
-        entry.loadingAll = null;
-      }
-      this.galleryData = await fetchGallery(fresh);
-      if (generation !== this.generation) return;
-      const data = this.exampleData;
-      await Promise.all(added.flatMap((e) => [this.loadEpoch(data, e), this.loadFeatureEpoch(e)]));
-      data.full = this.epochs.every((e) => data.byEpoch.has(e));
-      if (atEnd && !this.playing) this.epochIndex = this.epochs.length - 1;
+      const atEnd = this.playback.index === this.store.epochs.length - 1;
+      const arrived = this.store.addEpochs(fresh, added);
+      this.player.setEpochs(this.store.epochs);
+      if (!(await arrived)) return;
+      if (atEnd && !this.playback.playing) this.playback.index = this.store.epochs.length - 1;
       this.scheduleRender();
     } catch (e) {
-      this.showError(e);
+      this.banner.showError(e);
     }
   }
 
@@ -222,41 +252,31 @@ export class Dashboard {
   async selectRun(name, { selection = null } = {}) {
     const run = this.runs.find((r) => r.run === name);
     if (!run) return;
-    this.stop();
-    const generation = ++this.generation;
+    this.playback.stop();
     const start = selection || initialSelection([run]);
-    this.run = run;
     this.state.run = run.run;
-    this.epochs = run.epochs || [];
-    this.epochIndex = start.epochIndex;
     this.state.example = start.example;
     const layers = run.feature_maps || [];
     if (!layers.some((l) => l.layer === this.state.layer)) this.state.layer = layers.length ? layers[0].layer : null;
-    this.examples.clear();
-    this.features.clear();
-    this.player.setEpochs(this.epochs);
+    const generation = this.store.open(run);
+    this.playback.index = start.epochIndex;
+    this.player.setEpochs(this.store.epochs);
     this.activations.setLayers(layers, this.state.layer);
     this.activationCard.hidden = !layers.length;
     this.igCard.hidden = !run.ig_tag;
     this.chartCard.hidden = !run.sweep_tag;
-    this.hideError();
+    this.banner.hide();
     if (run.warnings && run.warnings.length) {
-      this.showNotice(`Some series of this run could not be read: ${run.warnings.join('; ')}`);
+      this.banner.showNotice(`Some series of this run could not be read: ${run.warnings.join('; ')}`);
     }
     this.root.dataset.state = 'loading';
     try {
-      const epoch = this.currentEpoch();
-      const [probe, gallery] = await Promise.all([
-        fetchProbe(run),
-        fetchGallery(run),
-        this.loadEpoch(this.exampleFor(this.state.example), epoch),
-        this.loadFeatureEpoch(epoch),
-      ]);
+      const { probe, gallery } = await this.store.fetchRun(this.currentEpoch());
       performance.mark('tb_attrib:data');
       await this.styled; // sizes are measured next: they need the stylesheet
-      if (generation !== this.generation) return;
-      this.probe = probe;
-      this.galleryData = gallery;
+      if (generation !== this.store.generation) return;
+      this.store.probe = probe;
+      this.store.gallery = gallery;
       this.gallery.setProbe(probe);
       performance.mark('tb_attrib:gallery');
       this.prepareExample();
@@ -265,251 +285,80 @@ export class Dashboard {
       performance.mark('tb_attrib:measured');
       this.renderFrame();
       this.markFirstRender();
-      this.loadAllEpochs();
+      this.store.loadAllEpochs();
     } catch (e) {
-      if (generation === this.generation) this.showError(e);
+      if (generation === this.store.generation) this.banner.showError(e);
     }
-    this.saveUrlSoon();
+    this.url.saveSoon();
   }
 
   selectExample(index) {
-    if (!this.run || index === this.state.example) return;
+    if (!this.store.run || index === this.state.example) return;
     this.state.example = index;
     this.prepareExample();
     const epoch = this.currentEpoch();
-    const data = this.exampleData;
-    if (!data.byEpoch.has(epoch)) this.loadEpoch(data, epoch).then(() => this.scheduleRender());
-    this.loadFeatureEpoch(epoch).then(() => this.scheduleRender());
+    const data = this.store.current();
+    if (!data.byEpoch.has(epoch)) this.store.loadEpoch(data, epoch).then(() => this.scheduleRender());
+    this.store.loadFeatureEpoch(epoch).then(() => this.scheduleRender());
     this.renderFrame();
-    this.loadAllEpochs();
-    this.saveUrlSoon();
+    this.store.loadAllEpochs();
+    this.url.saveSoon();
   }
 
   selectLayer(layer) {
     this.state.layer = layer;
-    this.loadFeatureEpoch(this.currentEpoch()).then(() => this.scheduleRender());
-    this.loadAllFeatures();
+    this.store.loadFeatureEpoch(this.currentEpoch()).then(() => this.scheduleRender());
+    this.store.loadAllFeatures();
     this.renderFrame();
-    this.saveUrlSoon();
+    this.url.saveSoon();
   }
 
   /** Everything that depends only on the example, not on the epoch: inputs, grayscale. */
   prepareExample() {
-    const image = this.probe.images[this.state.example];
+    const { run, probe } = this.store;
+    const image = this.store.inputOf(this.state.example);
     if (!image) return;
     this.gray = grayscale(image);
-    const alphas = this.run.alphas || [];
+    const alphas = run.alphas || [];
     const [h, w] = image.shape;
-    const baselineName = (this.run.ig && this.run.ig.baseline) || this.sweepBaselineName() || 'black';
+    const baselineName = (run.ig && run.ig.baseline) || this.store.sweepBaselineName() || 'black';
     this.baseline = baselinePixels(baselineName, image, {
-      displayRange: this.probe.displayRange,
-      probeMax: this.probe.probeMax,
+      displayRange: probe.displayRange,
+      probeMax: probe.probeMax,
     });
     this.sweep.setAlphas(alphas, h, w);
     this.sweep.setInput(image, this.baseline.data);
     this.ig.setInput(image);
     const approx = this.baseline.exact ? '' : ` The "${this.baseline.label}" baseline is not stored in the log: scaled inputs are drawn towards gray, approximately.`;
     setText(this.sweepNote, `Gradient of the target score at baseline + α·(x − baseline); baseline: ${this.baseline.label}.${approx}`);
-    this.sweepCard.hidden = !this.run.sweep_tag;
-    this.outlineToggle.hidden = !this.probe.masks[this.state.example];
+    this.sweepCard.hidden = !run.sweep_tag;
+    this.outlineToggle.hidden = !probe.masks[this.state.example];
     this.outlineBox.checked = this.state.outline === 'on';
-  }
-
-  sweepBaselineName() {
-    const entry = this.exampleData && [...this.exampleData.byEpoch.values()].find((e) => e.sweep);
-    return entry ? entry.sweep.baseline : null;
-  }
-
-  // ----- data ----------------------------------------------------------------------------
-
-  get exampleData() {
-    return this.exampleFor(this.state.example);
-  }
-
-  exampleFor(index) {
-    return cached(this.examples, index, () => new ExampleData(index));
-  }
-
-  featureData() {
-    const key = `${this.state.example}|${this.state.layer}`;
-    return cached(this.features, key, () => new FeatureData());
-  }
-
-  currentEpoch() {
-    return this.epochs.length ? this.epochs[this.epochIndex] : null;
-  }
-
-  /** Fetches one epoch of the example (deduplicated); resolves once it is in the cache. */
-  loadEpoch(data, epoch) {
-    if (epoch === null || data.byEpoch.has(epoch) || data.full) return Promise.resolve();
-    if (!data.pending.has(epoch)) {
-      data.pending.set(
-        epoch,
-        fetchExample(this.run, data.index, epoch, { onBytes: (n) => (this.epochBytes = n) })
-          .then((entries) => data.add(entries))
-          .catch((e) => this.showError(e))
-          .finally(() => data.pending.delete(epoch)),
-      );
-    }
-    return data.pending.get(epoch);
-  }
-
-  /** One request for every epoch of the selected example: what playback runs on. */
-  loadAllEpochs() {
-    const data = this.exampleData;
-    if (data.full || data.loadingAll || !this.run) return data.loadingAll;
-    const run = this.run;
-    const index = this.state.example;
-    data.progress = 0;
-    data.loadingAll = fetchExample(run, index, null, {
-      // One epoch's answer times the number of epochs: the size to expect when the server
-      // streams its answer without a Content-Length.
-      expectedBytes: this.epochBytes ? this.epochBytes * this.epochs.length : 0,
-      onProgress: (p) => {
-        data.progress = p;
-        if (data === this.exampleData) this.updatePlayer();
-      },
-    })
-      .then((entries) => {
-        data.add(entries);
-        data.full = true;
-        if (data === this.exampleData) this.scheduleRender();
-      })
-      .catch((e) => {
-        data.loadingAll = null;
-        this.showError(e);
-      });
-    this.loadAllFeatures();
-    return data.loadingAll;
-  }
-
-  loadFeatureEpoch(epoch) {
-    if (!this.state.layer || epoch === null) return Promise.resolve();
-    const data = this.featureData();
-    const layer = this.run.feature_maps.find((l) => l.layer === this.state.layer);
-    if (data.full || data.byEpoch.has(epoch) || !layer || !layer.epochs.includes(epoch)) return Promise.resolve();
-    if (!data.pending.has(epoch)) {
-      data.pending.set(
-        epoch,
-        fetchFeatureMaps(this.run, this.state.layer, this.state.example, epoch)
-          .then((fm) => fm.byEpoch.forEach((v, k) => data.byEpoch.set(k, v)))
-          .catch((e) => this.showError(e))
-          .finally(() => data.pending.delete(epoch)),
-      );
-    }
-    return data.pending.get(epoch);
-  }
-
-  loadAllFeatures() {
-    if (!this.state.layer) return;
-    const data = this.featureData();
-    if (data.full || data.loadingAll) return;
-    data.loadingAll = fetchFeatureMaps(this.run, this.state.layer, this.state.example, null)
-      .then((fm) => {
-        fm.byEpoch.forEach((v, k) => data.byEpoch.set(k, v));
-        data.full = true;
-        this.scheduleRender();
-      })
-      .catch((e) => {
-        data.loadingAll = null;
-        this.showError(e);
-      });
   }
 
   // ----- time ------------------------------------------------------------------------------
 
-  seek(index) {
-    if (!this.epochs.length) return;
-    this.epochIndex = Math.max(0, Math.min(this.epochs.length - 1, index));
-    this.afterEpochChange();
-  }
-
-  step(delta) {
-    if (!this.epochs.length) return;
-    this.stop();
-    this.seek(this.epochIndex + delta);
-  }
-
+  /** The epoch was chosen: fetch what it lacks, draw it, and keep it in the URL. */
   afterEpochChange() {
     const epoch = this.currentEpoch();
-    const data = this.exampleData;
-    if (!data.byEpoch.has(epoch)) this.loadEpoch(data, epoch).then(() => this.scheduleRender());
-    if (!this.featureData().byEpoch.has(epoch)) this.loadFeatureEpoch(epoch).then(() => this.scheduleRender());
+    const data = this.store.current();
+    if (!data.byEpoch.has(epoch)) this.store.loadEpoch(data, epoch).then(() => this.scheduleRender());
+    if (!this.store.featureData().byEpoch.has(epoch)) this.store.loadFeatureEpoch(epoch).then(() => this.scheduleRender());
     this.renderFrame();
-    if (!this.playing) this.saveUrlSoon();
+    if (!this.playback.playing) this.url.saveSoon();
   }
 
-  togglePlay() {
-    if (this.playing) {
-      this.stop();
-      return;
-    }
-    if (!this.epochs || this.epochs.length < 2) return;
-    this.playing = true;
-    if (this.epochIndex >= this.epochs.length - 1) this.seek(0);
-    this.loadAllEpochs();
-    this.lastAdvance = performance.now();
-    this.updatePlayer();
-    requestAnimationFrame((t) => this.tick(t));
-  }
-
-  stop() {
-    if (!this.playing) return;
-    this.playing = false;
-    this.updatePlayer();
-    this.saveUrlSoon();
-  }
-
-  /** One animation frame of playback: advance when the interval has passed and data is here. */
-  tick(now) {
-    if (!this.playing) return;
-    const interval = 1000 / Number(this.state.speed);
-    // A couple of milliseconds of slack so that 60 epochs/s keeps pace with 60 Hz frames.
-    if (now - this.lastAdvance >= interval - 2) {
-      const next = (this.epochIndex + 1) % this.epochs.length;
-      const epoch = this.epochs[next];
-      const data = this.exampleData;
-      if (data.byEpoch.has(epoch) || data.full) {
-        this.epochIndex = next;
-        this.lastAdvance = now - Math.min(interval, Math.max(0, now - this.lastAdvance - interval));
-        this.renderFrame();
-      } else {
-        this.loadEpoch(data, epoch);
-      }
-    }
-    requestAnimationFrame((t) => this.tick(t));
-  }
-
-  // ----- settings and URL ------------------------------------------------------------------
+  // ----- settings ----------------------------------------------------------------------------
 
   setSetting(key, value) {
     this.state[key] = key === 'clip' ? String(value) : value;
     this.controls.update(this.stateForControls());
     this.renderFrame();
-    this.saveUrlSoon();
+    this.url.saveSoon();
   }
 
   stateForControls() {
     return { ...this.state, clip: Number(this.state.clip) };
-  }
-
-  saveUrlSoon() {
-    clearTimeout(this.urlTimer);
-    this.urlTimer = setTimeout(() => {
-      const epoch = this.currentEpoch();
-      writeUrlState({
-        run: this.state.run,
-        example: this.state.example,
-        epoch,
-        view: this.state.view,
-        scale: this.state.scale,
-        clip: this.state.clip,
-        palette: this.state.palette,
-        layer: this.state.layer,
-        speed: this.state.speed,
-        outline: this.state.outline,
-      });
-    }, URL_WRITE_DELAY_MS);
   }
 
   // ----- rendering ---------------------------------------------------------------------------
@@ -524,40 +373,28 @@ export class Dashboard {
   }
 
   themeColors() {
-    if (!this.colors) {
-      const css = getComputedStyle(document.documentElement);
-      const v = (name) => css.getPropertyValue(name).trim();
-      this.colors = {
-        background: v('--tba-card') || '#fff',
-        text: v('--tba-text') || '#212121',
-        muted: v('--tba-muted') || '#616161',
-        grid: v('--tba-border') || '#e0e0e0',
-        current: v('--tba-accent') || '#f57c00',
-        past: v('--tba-text') || '#212121',
-        wrong: v('--tba-wrong') || '#d32f2f',
-      };
-    }
+    if (!this.colors) this.colors = themeColors();
     return this.colors;
   }
 
   /** Draws everything for the current epoch from the caches (synchronous). */
   renderFrame() {
-    if (!this.run || !this.probe || !this.main.isConnected) return;
+    const { run, probe, gallery: galleryData } = this.store;
+    if (!run || !probe || !this.main.isConnected) return;
     const start = performance.now();
     const epoch = this.currentEpoch();
-    const data = this.exampleData;
+    const data = this.store.current();
     const entry = data.byEpoch.get(epoch);
     const luts = paletteLuts(this.state.palette);
     const clip = Number(this.state.clip);
     const mode = this.state.scale;
-    const classNames = this.probe.classNames;
-    const label = this.probe.labels ? this.probe.labels[this.state.example] : null;
+    const classNames = probe.classNames;
+    const label = probe.labels ? probe.labels[this.state.example] : null;
     const sweep = entry ? entry.sweep : null;
-    const truth = label !== null ? label : sweep ? sweep.target : null;
     const loading = !entry && !data.full;
 
     this.renderTitle(epoch, label, classNames);
-    if (this.run.sweep_tag) {
+    if (run.sweep_tag) {
       const scales = sweep ? data.sweepScales.scales(mode, clip, epoch) : [];
       if (entry || !loading) {
         this.sweep.render({
@@ -582,11 +419,11 @@ export class Dashboard {
         perMapText: 'each map scaled on its own (value under each map)',
       });
     }
-    if (this.run.ig_tag) {
+    if (run.ig_tag) {
       const ig = entry ? entry.ig : null;
       const igMode = mode === 'epochs' ? 'epochs' : 'map';
       const igScale = ig ? data.igScales.scales(igMode, clip, epoch)[0] : 0;
-      const mask = this.state.outline === 'on' ? this.probe.masks[this.state.example] : null;
+      const mask = this.state.outline === 'on' ? probe.masks[this.state.example] : null;
       if (entry || !loading) this.ig.render({ ig, view: this.state.view, luts, scale: igScale, gray: this.gray, classNames, mask });
       this.igLegend.update({
         view: this.state.view === 'abs' ? 'abs' : 'signed',
@@ -604,9 +441,9 @@ export class Dashboard {
           : 'Scale of this epoch’s map (choose “Fixed across epochs” to compare epochs).',
       );
     }
-    if (this.run.sweep_tag) {
+    if (run.sweep_tag) {
       this.charts.render({
-        alphas: this.run.alphas || [],
+        alphas: run.alphas || [],
         history: data.history(),
         epoch,
         width: this.chartWidth || 220,
@@ -614,13 +451,13 @@ export class Dashboard {
       });
     }
     if (this.state.layer) {
-      const maps = this.featureData().byEpoch.get(epoch) || null;
-      const layer = this.run.feature_maps.find((l) => l.layer === this.state.layer);
+      const maps = this.store.featureData().byEpoch.get(epoch) || null;
+      const layer = run.feature_maps.find((l) => l.layer === this.state.layer);
       const missing = layer && !layer.epochs.includes(epoch) ? `No feature maps of this layer at epoch ${epoch}.` : null;
       this.activations.render(maps, { luts, message: missing });
     }
     this.gallery.update({
-      digest: this.galleryData ? this.galleryData.sweep.get(epoch) : null,
+      digest: galleryData ? galleryData.sweep.get(epoch) : null,
       selected: this.state.example,
       classNames,
     });
@@ -637,7 +474,7 @@ export class Dashboard {
   }
 
   renderTitle(epoch, label, classNames) {
-    const digest = this.galleryData ? this.galleryData.sweep.get(epoch) : null;
+    const digest = this.store.gallery ? this.store.gallery.sweep.get(epoch) : null;
     const p = galleryPrediction(digest, this.state.example);
     const parts = [`Example #${this.state.example}`];
     if (label !== null) parts.push(`true: ${className(classNames, label)}`);
@@ -647,10 +484,12 @@ export class Dashboard {
   }
 
   updatePlayer() {
-    const data = this.examples.get(this.state.example);
-    const loaded = !data ? 0 : data.full ? 1 : data.progress || data.byEpoch.size / Math.max(1, this.epochs.length);
-    this.player.update({ index: this.epochIndex, playing: this.playing, speed: this.state.speed, loadedFraction: loaded });
-    this.root.dataset.playing = String(this.playing);
+    const data = this.store.peek(this.state.example);
+    const count = this.store.epochs.length;
+    const loaded = !data ? 0 : data.full ? 1 : data.progress || data.byEpoch.size / Math.max(1, count);
+    const playing = this.playback.playing;
+    this.player.update({ index: this.playback.index, playing, speed: this.state.speed, loadedFraction: loaded });
+    this.root.dataset.playing = String(playing);
     this.root.dataset.loaded = data && data.full ? '1' : '0';
   }
 
@@ -674,38 +513,18 @@ export class Dashboard {
 
   /** PNG of the current view, or the epoch animation as GIF / WebM (exportview.js). */
   async exportView(kind) {
-    if (!this.run || !this.probe || this.exporting) return;
+    if (!this.store.run || !this.store.probe || this.exporting) return;
     this.exporting = true;
-    this.stop();
+    this.playback.stop();
     try {
       const { exportDashboard } = await import('./exportview.js');
       await exportDashboard(this, kind);
     } catch (e) {
-      this.showError(e);
+      this.banner.showError(e);
     } finally {
       this.exporting = false;
       this.controls.setBusy(false);
     }
-  }
-
-  // ----- errors --------------------------------------------------------------------------
-
-  showError(error) {
-    const text = error instanceof RouteError ? `The server answered ${error.status}: ${error.message}` : String(error.message || error);
-    setText(this.banner, text);
-    this.banner.classList.remove('notice');
-    this.banner.hidden = false;
-  }
-
-  hideError() {
-    this.banner.hidden = true;
-  }
-
-  /** A message that is not an error (shown in the same place, without the error colour). */
-  showNotice(text) {
-    setText(this.banner, text);
-    this.banner.classList.add('notice');
-    this.banner.hidden = false;
   }
 
   showFatal(error) {
