@@ -86,8 +86,9 @@ class LayerCapture:
                     layer.__dict__["call"] = original
         return captured
 
-    def __call__(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        return {name: value.numpy() for name, value in self._fn(tf.constant(x)).items()}
+    def __call__(self, x: object) -> dict[str, np.ndarray]:
+        tensors = tf.nest.map_structure(tf.constant, x)
+        return {name: value.numpy() for name, value in self._fn(tensors).items()}
 
 
 class ActivationSummaries(base.RunCallback):
@@ -106,7 +107,8 @@ class ActivationSummaries(base.RunCallback):
 
     Args:
       log_dir: Log directory (the same one ``keras.callbacks.TensorBoard`` gets is fine).
-      probe_x: An array, tensor or ``tf.data.Dataset`` probe (see ``Attributions``).
+      probe_x: A probe in any form ``Attributions`` takes (an array, a list or dict of arrays
+        for several inputs, or a ``tf.data.Dataset``).
       layers: Names of the layers to summarise; None for every leaf layer (Dropout and input
         layers excepted).
       freq: Write every ``freq`` epochs.
@@ -155,7 +157,8 @@ class ActivationSummaries(base.RunCallback):
             self._probe = probe_lib.make_probe(
                 self._probe_x, dataset_size=self.probe_size, model_input_rank=rank
             )
-        base.check_model(self.model, self._probe.x)
+        self._channels = {}  # per fit: a new fit may bring another model
+        base.check_probe(self.model, self._probe.x)
         layers = leaf_layers(self.model)
         names = unique_names(layers)
         if self.layer_names is not None:

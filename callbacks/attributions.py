@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
 
-from tb_attrib.callbacks import base, dashboards
+from tb_attrib.callbacks import base, dashboards, explained
 from tb_attrib.callbacks import probe as probe_lib
 from tb_attrib.engine import (
     CLASSIC_ALPHAS,
@@ -18,31 +19,37 @@ from tb_attrib.engine import (
     DEFAULT_STEPS,
     DEFAULT_TOLERANCE,
     AttributionEngine,
-    model_output,
+    heads,
     quadrature,
     validate_alphas,
     validate_steps,
 )
 from tb_attrib.engine import baselines as baselines_lib
-from tb_attrib.summary import metadata, summary_v2
+from tb_attrib.summary import metadata, modalities, summary_v2
 
 
 class Attributions(base.RunCallback):
     """Writes interior gradients and integrated gradients of a fixed probe batch.
 
-    At the first epoch it writes the probe (display images, labels, class names, masks); every
-    ``freq`` epochs it writes, to ``log_dir/run_name``:
+    At the first epoch of each ``fit`` it writes the probe (inputs as their modality shows
+    them, labels, class names, masks); every ``freq`` epochs it writes, to
+    ``log_dir/run_name``:
 
-    - for the tb_attrib dashboard: the interior-gradient sweep (gradients and class
-      probabilities at each alpha) and the integrated gradients with completeness deltas;
+    - for the tb_attrib dashboard: the interior-gradient sweep (gradients and predictions at
+      each alpha) and the integrated gradients with completeness deltas;
     - for TensorBoard's Scalars tab: ``attributions/completeness_delta_mean`` and
-      ``.../completeness_delta_max`` (``|delta| / |F(x) - F(baseline)|``),
-      ``attributions/ig_evaluations`` (mean gradient evaluations per example),
-      ``interior_gradients/accuracy/alpha_<a>`` (probe accuracy at each alpha; agreement with
-      the prediction at alpha 1 when the probe has no labels),
+      ``.../completeness_delta_max`` (relative completeness, see
+      :mod:`tb_attrib.engine.completeness`), ``attributions/ig_evaluations`` (mean gradient
+      evaluations per example), ``interior_gradients/accuracy/alpha_<a>`` (probe accuracy at
+      each alpha; agreement with the prediction at the last alpha when the probe has no
+      labels; ``interior_gradients/mean_absolute_error/alpha_<a>`` for regression),
       ``interior_gradients/mean_abs_gradient/alpha_<a>`` (the saturation curve) and, with
-      ``probe_masks``, ``attributions/localization`` (share of positive attribution inside the
-      object masks).
+      ``probe_masks``, ``attributions/localization`` (share of positive attribution on the
+      masked positions).
+
+    Any Keras model: multiclass, binary, multi-label and regression heads
+    (:mod:`tb_attrib.engine.heads`); image, sequence, tabular and token inputs, one or several
+    (:mod:`tb_attrib.engine.inputs`); one output or, with ``output=``, one of several.
 
     Example::
 
@@ -54,27 +61,54 @@ class Attributions(base.RunCallback):
 
     Args:
       log_dir: Log directory (the same one ``keras.callbacks.TensorBoard`` gets is fine).
-      probe_x: The probe: an array or tensor ``[N, ...]`` or a ``tf.data.Dataset`` of ``x`` or
-        ``(x, y)`` elements, of which the first ``probe_size`` examples are taken.
-      probe_y: Labels, sparse ``[N]`` or one-hot ``[N, C]`` (taken from the dataset if None).
-      class_names: Names of the model's classes, for display.
-      alphas: The interior-gradient sweep, numbers in (0, 1].
-      ig_steps: Gradient evaluations per example for IG, or ``"auto"`` (see
+      probe_x: The probe, in any form ``model.fit`` takes ``x``: an array or tensor
+        ``[N, ...]``, a list or dict of them for several inputs, or a ``tf.data.Dataset`` of
+        ``x`` or ``(x, y)`` elements, of which the first ``probe_size`` examples are taken.
+      probe_y: Labels (default None; taken from a dataset probe): class ids ``[N]`` or one-hot
+        rows for a multiclass model, 0/1 for a binary one, multi-hot ``[N, K]`` rows for a
+        multi-label one, target values for a regression.
+      class_names: Names of the model's classes (default None): ``C`` names (multiclass),
+        2 (binary: class 0, class 1), or one per output (multi-label, regression).
+      alphas: The interior-gradient sweep, numbers in (0, 1] (default the classic sweep
+        0.01, 0.02, 0.03, 0.04, 0.1, 0.5, 0.6, 0.7, 0.8, 1.0).
+      ig_steps: Gradient evaluations per example for IG, or ``"auto"`` (default; see
         :func:`tb_attrib.integrated_gradients`).
       ig_method: Quadrature rule: ``riemann_left``, ``riemann_right``, ``riemann_middle``,
         ``riemann_trapezoid`` (default: nested, so ``"auto"`` reuses every evaluation),
-        ``gausslegendre``, or ``adaptive_trapezoid`` (points placed per example where its
-        gradient map bends; fewer evaluations for the same map error on ReLU networks).
-      baseline: ``"black"``, ``"white"``, ``"uniform"``, ``"blur"``, a number or an array.
-      target: Class to explain: None (the label when the probe has labels, else the predicted
-        class), ``"predicted"``, an int, or one int per example.
-      freq: Write every ``freq`` epochs (epoch numbers divisible by ``freq``).
-      probe_masks: Optional object masks ``[N, H, W]`` for the localisation score.
-      probe_size: Examples taken from a dataset probe.
-      batch_size: Interpolated inputs per model call (None: a bound on memory).
-      ig_tolerance: Completeness tolerance of ``ig_steps="auto"``.
-      ig_max_steps: Most evaluations ``ig_steps="auto"`` may use.
-      run_name: Sub-directory of ``log_dir`` to write to.
+        ``gausslegendre``, or ``adaptive_trapezoid``.
+      baseline: ``"black"`` (default), ``"white"``, ``"uniform"``, ``"blur"``, a number or an
+        array; for token inputs ``"black"`` (zero embeddings) or a token id. With several
+        inputs, one value for all or a dict by input name.
+      target: What to explain (default None: the label where the probe has class labels, else
+        the head's default: the predicted class, the highest-scoring output, output 0):
+        ``"predicted"``, an int, one int per example, or ``"label_and_predicted"``: the label,
+        plus a second map for the predicted class of each misclassified example.
+      freq: Write every ``freq`` epochs (epoch numbers divisible by ``freq``; default 1).
+      probe_masks: Optional ground truth of where the signal is (default None), non-zero
+        inside: ``[N, H, W]`` for images, ``[N, T]`` time steps for a sequence, ``[N, F]``
+        features for tabular, ``[N, T]`` tokens; a dict by input name for several inputs.
+        Adds the localisation score.
+      probe_size: Examples taken from a dataset probe (default 16).
+      batch_size: Interpolated inputs per model call (default None: a bound on memory).
+      ig_tolerance: Completeness tolerance of ``ig_steps="auto"`` (default 0.01).
+      ig_max_steps: Most evaluations ``ig_steps="auto"`` may use (default 512).
+      output: The output to explain, by name or index, for a model with several outputs
+        (default None: the model must have one).
+      head: ``"auto"`` (default), ``"multiclass"``, ``"binary"``, ``"multilabel"`` or
+        ``"regression"``: what the output is, when the compiled loss and the final
+        activation do not tell.
+      modality: Override of each input's detected modality (default None): ``"image"``,
+        ``"sequence"``, ``"tabular"`` or ``"tokens"``, or a dict by input name.
+      feature_names: Names of a tabular input's features (default None).
+      channel_names: Names of a sequence input's channels (default None).
+      vocabulary: Token strings of a token input: a list indexed by id or a
+        ``keras.layers.TextVectorization`` layer (default None: ids are shown).
+      padding_id: Token id that is padding and not drawn (default 0; None: none).
+      embedding_layer: Name of a token input's embedding layer, when it does not reach
+        exactly one (default None).
+      fixed_inputs: Names of inputs held fixed along the path and not attributed, such as a
+        mask input (default None).
+      run_name: Sub-directory of ``log_dir`` to write to (default ``"probe"``).
     """
 
     def __init__(
@@ -95,6 +129,15 @@ class Attributions(base.RunCallback):
         batch_size: int | None = None,
         ig_tolerance: float = DEFAULT_TOLERANCE,
         ig_max_steps: int = DEFAULT_MAX_STEPS,
+        output: str | int | None = None,
+        head: str = "auto",
+        modality: object = None,
+        feature_names: object = None,
+        channel_names: object = None,
+        vocabulary: object = None,
+        padding_id: object = 0,
+        embedding_layer: object = None,
+        fixed_inputs: Sequence[str] | None = None,
         run_name: str = "probe",
     ) -> None:
         super().__init__(log_dir, run_name, freq)
@@ -102,7 +145,8 @@ class Attributions(base.RunCallback):
         self.ig_method = _named(quadrature.validate_method, "ig_method", ig_method)
         self._ig_auto = _named(validate_steps, "ig_steps", ig_steps, self.ig_method)
         self.ig_steps = ig_steps
-        _named(baselines_lib.validate, "baseline", baseline)
+        if not isinstance(baseline, Mapping | list | tuple) or _numeric(baseline):
+            _named(baselines_lib.validate, "baseline", baseline)
         self.baseline = baseline
         self.class_names = None if class_names is None else [str(c) for c in class_names]
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
@@ -115,68 +159,111 @@ class Attributions(base.RunCallback):
                 raise ValueError(f"ig_tolerance must be a number in (0, 1); got {ig_tolerance!r}")
             if not isinstance(ig_max_steps, int) or ig_max_steps < 2:
                 raise ValueError(f"ig_max_steps must be an int >= 2; got {ig_max_steps!r}")
+        _named(heads.validate, "head", head)
+        self._check_target(target)
+        self._engine_options = dict(
+            output=output,
+            head=head,
+            modality=modality,
+            embedding_layer=embedding_layer,
+            fixed_inputs=fixed_inputs,
+        )
+        self._display = explained.DisplayOptions(
+            feature_names=feature_names,
+            channel_names=channel_names,
+            vocabulary=vocabulary,
+            padding_id=padding_id,
+        )
         self._probe_x, self._probe_y = probe_x, probe_y
         self.probe_size = probe_size
         self._target_arg = target
         self._masks_arg = probe_masks
-        self._masks: np.ndarray | None = None
         if not isinstance(probe_x, tf.data.Dataset):
             # Everything that does not need the model is checked now.
             self._probe = probe_lib.make_probe(probe_x, probe_y)
             self._check_static()
         else:
             self._probe = None
+        self._reset()
+
+    def _reset(self) -> None:
+        """Per-fit state (``on_train_begin`` calls it: a second ``fit`` starts afresh)."""
         self._engine: AttributionEngine | None = None
-        self._targets: np.ndarray | None = None
+        self._head: heads.Head | None = None
+        self._labels: object = None
+        self._targets: heads.Targets | None = None
+        self._specs: list = []
+        self._masks: list = []
+        self._values: list = []
         self._probe_written = False
         self._warned: set[str] = set()
 
     # ---- checks --------------------------------------------------------------------------
 
-    def _check_static(self) -> None:
-        x = self._probe.x
-        _named(baselines_lib.validate, "baseline", self.baseline, x.shape[1:])
-        if self._masks_arg is not None:
-            masks = np.asarray(self._masks_arg)
-            spatial = x.shape[1:3] if x.ndim == 4 else x.shape[1:]
-            if masks.shape != (x.shape[0], *spatial):
-                raise ValueError(
-                    f"probe_masks must have shape {(x.shape[0], *spatial)} (one [H, W] mask per "
-                    f"probe example); got {masks.shape}"
-                )
-            self._masks = masks != 0
-        target = self._target_arg
-        if isinstance(target, str) and target != "predicted":
+    @staticmethod
+    def _check_target(target: object) -> None:
+        if isinstance(target, str) and target not in ("predicted", "label_and_predicted"):
             raise ValueError(
-                f"target must be None, 'predicted', an int or one int per example; got {target!r}"
+                "target must be None, 'predicted', 'label_and_predicted', an int or one int "
+                f"per example; got {target!r}"
             )
 
+    def _check_static(self) -> None:
+        x = self._probe.x
+        if isinstance(x, np.ndarray):
+            _named(baselines_lib.validate, "baseline", self.baseline, x.shape[1:])
+            masks = self._masks_arg
+            if masks is not None and x.ndim in (3, 4) and np.shape(masks) != x.shape[:3]:
+                raise ValueError(
+                    f"probe_masks must have shape {x.shape[:3]} (one [H, W] mask per probe "
+                    f"example); got {np.shape(masks)}"
+                )
+
     def on_train_begin(self, logs: dict | None = None) -> None:
+        self._reset()
         if self._probe is None:
             rank = _input_rank(self.model)
             self._probe = probe_lib.make_probe(
                 self._probe_x, self._probe_y, dataset_size=self.probe_size, model_input_rank=rank
             )
             self._check_static()
-        x = self._probe.x
-        num_classes = base.check_model(self.model, x)
-        probe_lib.check_labels(self._probe.y, num_classes)
-        if self.class_names is not None and len(self.class_names) != num_classes:
-            raise ValueError(
-                f"class_names has {len(self.class_names)} names but the model has "
-                f"{num_classes} output classes"
-            )
+        engine = AttributionEngine(self.model, **self._engine_options)
+        self._values = self._prepare(engine)
+        outputs = engine.outputs(self._probe.x, self.batch_size)
+        self._head = engine.head(self._probe.x, labels=self._probe.y)
+        self._labels = heads.check_labels(self._head, self._probe.y, self._probe.size)
+        explained.check_class_names(self._head, self.class_names)
+        self._specs = explained.input_specs(engine, self._values, self._display)
+        self._masks = explained.check_masks(self._masks_arg, self._specs, self._values)
         target = self._target_arg
-        if target is None or isinstance(target, str):
-            target = self._probe.y if target is None else None
-        if target is not None:
+        fixed = target is None and self._labels is not None and self._head.is_classifier
+        if target == "label_and_predicted":
+            if self._labels is None or not self._head.is_classifier:
+                raise ValueError(
+                    "target='label_and_predicted' needs class labels (probe_y) and a "
+                    "multiclass or binary model"
+                )
+            fixed = True
+        if fixed or (target is not None and not isinstance(target, str)):
             try:
-                self._targets = model_output.resolve_targets(target, x.shape[0], num_classes, None)
+                explicit = None if fixed else target
+                self._targets = heads.resolve_targets(self._head, explicit, outputs, self._labels)
             except ValueError as e:
                 raise ValueError(f"target: {e}") from None
         self._open_writer()
         if self.writes:
-            self._engine = AttributionEngine(self.model, x.shape[1:])
+            self._engine = engine
+
+    def _prepare(self, engine: AttributionEngine) -> list[np.ndarray]:
+        """The probe checked against the model's inputs (structure, shapes, modality)."""
+        base.check_probe(self.model, self._probe.x)
+        try:
+            return engine.prepare(self._probe.x)
+        except ValueError as e:
+            message = str(e)
+            raise ValueError(
+                message if message.startswith("probe") else f"probe_x: {message}"
+            ) from None
 
     # ---- work ----------------------------------------------------------------------------
 
@@ -185,10 +272,12 @@ class Attributions(base.RunCallback):
             with self._writing(epoch):
                 summary_v2.probe(
                     metadata.TAG_PROBE,
-                    self._probe.x,
-                    labels=self._probe.y,
+                    self._values,
+                    labels=self._labels,
                     class_names=self.class_names,
                     masks=self._masks,
+                    input_specs=self._specs,
+                    head={**self._head.to_json(), "output": _output_name(self._engine)},
                 )
             self._probe_written = True
 
@@ -197,11 +286,38 @@ class Attributions(base.RunCallback):
             return
         x = self._probe.x
         targets = self._targets
+        if targets is None:  # the prediction of this epoch's weights
+            targets = self._engine.targets(self._target_arg, x)
         sweep = self._engine.interior_gradients(
             x, self.alphas, target=targets, baseline=self.baseline, batch_size=self.batch_size
         )
-        targets = sweep.target if targets is None else targets
-        ig = self._engine.integrated_gradients(
+        ig = self._integrated(x, targets)
+        predicted = self._predicted_class_maps(sweep) if self._target_arg == (
+            "label_and_predicted"
+        ) else None
+        largest = max(float(np.abs(g).max()) for g in sweep.gradient_list if g is not None)
+        self._warn_about(sweep.finite and ig.finite, largest, epoch)
+        with self._writing(epoch):
+            summary_v2.interior_gradients(
+                metadata.TAG_INTERIOR_GRADIENTS,
+                self.alphas,
+                sweep.gradient_list,
+                sweep.predictions,
+                sweep.target,
+                baseline=sweep.baseline_name,
+                input_specs=self._specs,
+            )
+            summary_v2.integrated_gradients(
+                metadata.TAG_INTEGRATED_GRADIENTS,
+                ig,
+                attributions=ig.attribution_list,
+                input_specs=self._specs,
+                predicted=predicted,
+            )
+            self._write_scalars(sweep, ig)
+
+    def _integrated(self, x: object, targets: object):
+        return self._engine.integrated_gradients(
             x,
             target=targets,
             baseline=self.baseline,
@@ -211,36 +327,39 @@ class Attributions(base.RunCallback):
             tolerance=self.ig_tolerance,
             max_steps=self.ig_max_steps,
         )
-        self._warn_about(sweep.finite and ig.finite, np.abs(sweep.gradients).max(), epoch)
-        with self._writing(epoch):
-            summary_v2.interior_gradients(
-                metadata.TAG_INTERIOR_GRADIENTS,
-                self.alphas,
-                sweep.gradients,
-                sweep.predictions,
-                targets,
-                baseline=sweep.baseline_name,
-            )
-            summary_v2.integrated_gradients(metadata.TAG_INTEGRATED_GRADIENTS, ig)
-            self._write_scalars(sweep, ig)
+
+    def _predicted_class_maps(self, sweep) -> tuple | None:
+        """IG of the predicted class for the examples predicted wrongly at alpha 1."""
+        predicted = sweep.predictions[:, -1].argmax(axis=-1).astype(np.int32)
+        rows = np.flatnonzero(predicted != self._targets.classes)
+        if rows.size == 0:
+            return None
+        subset = self._probe.take(rows)
+        head = self._head
+        outputs = self._engine.outputs(subset, self.batch_size)
+        chosen = heads.resolve_targets(head, predicted[rows], outputs)
+        result = self._integrated(subset, chosen)
+        return rows, dataclasses.replace(result, attributions=result.attribution_list)
 
     def _write_scalars(self, sweep, ig) -> None:
-        relative = np.abs(ig.delta) / np.maximum(np.abs(ig.score_input - ig.score_baseline), 1e-12)
+        relative = ig.relative_delta
         scalars = {
             "attributions/completeness_delta_mean": np.mean(relative),
             "attributions/completeness_delta_max": np.max(relative),
             "attributions/ig_evaluations": np.mean(ig.example_evaluations),
         }
-        predicted = sweep.predictions.argmax(axis=-1)  # [N, K]
-        reference = self._probe.y if self._probe.y is not None else predicted[:, -1]
-        correct = predicted == reference[:, None]
-        abs_mean = np.abs(sweep.gradients).reshape(*sweep.gradients.shape[:2], -1).mean(axis=-1)
+        scalars.update(
+            explained.prediction_scalars(self._head, sweep.predictions, self._labels, self.alphas)
+        )
+        present = [g for g in sweep.gradient_list if g is not None]
+        n, k = sweep.predictions.shape[:2]
+        total = sum(np.abs(g).reshape(n, k, -1).sum(axis=-1) for g in present)
+        abs_mean = total / sum(g[0, 0].size for g in present)
         for k, alpha in enumerate(self.alphas):
-            label = f"alpha_{alpha:g}"
-            scalars[f"interior_gradients/accuracy/{label}"] = correct[:, k].mean()
-            scalars[f"interior_gradients/mean_abs_gradient/{label}"] = abs_mean[:, k].mean()
-        if self._masks is not None:
-            scalars["attributions/localization"] = localization(ig.attributions, self._masks)
+            scalars[f"interior_gradients/mean_abs_gradient/alpha_{alpha:g}"] = abs_mean[:, k].mean()
+        share = explained.localization(ig.attribution_list, self._masks, self._specs)
+        if share is not None:
+            scalars["attributions/localization"] = share
         dashboards.write(scalars=scalars)
 
     def _warn_about(self, finite: bool, largest: float, epoch: int) -> None:
@@ -263,16 +382,23 @@ class Attributions(base.RunCallback):
 
 
 def localization(attributions: np.ndarray, masks: np.ndarray) -> float:
-    """Mean over examples of the share of positive (channel-summed) attribution inside the mask.
+    """Mean over examples of the share of positive (channel-summed) attribution inside the
+    masks of an image probe (see :func:`explained.localization` for every modality)."""
+    spec = modalities.InputSpec(modality="image")
+    return explained.localization([attributions], [np.asarray(masks) != 0], [spec])
 
-    Examples with no positive attribution count as 0.
-    """
-    maps = attributions.sum(axis=-1) if attributions.ndim == 4 else attributions
-    positive = np.maximum(np.nan_to_num(maps), 0.0)
-    total = positive.reshape(positive.shape[0], -1).sum(axis=1)
-    inside = (positive * masks).reshape(positive.shape[0], -1).sum(axis=1)
-    share = np.where(total > 0, inside / np.where(total > 0, total, 1.0), 0.0)
-    return float(share.mean())
+
+def _numeric(value: object) -> bool:
+    try:
+        return np.asarray(value).dtype.kind in "fiub"
+    except (TypeError, ValueError):
+        return False
+
+
+def _output_name(engine: AttributionEngine | None) -> str | None:
+    if engine is None or engine._setup is None or engine._setup.output_key is None:
+        return None
+    return str(engine._setup.output_key)
 
 
 def _input_rank(model) -> int | None:

@@ -1,4 +1,4 @@
-"""What the tb_attrib callbacks share: argument checks, the model check, the run's writer."""
+"""What the tb_attrib callbacks share: argument checks, the probe check, the run's writer."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from tb_attrib.callbacks import writers
+from tb_attrib.engine import inputs
 
 
 def check_freq(freq: object) -> int:
@@ -26,54 +27,35 @@ def check_run_name(run_name: object) -> str:
     return run_name
 
 
-def check_model(model: keras.Model, x: np.ndarray) -> int:
-    """Checks that ``model`` is a single-input, single-output classifier that accepts ``x``.
-
-    Returns:
-      The number of classes (width of the output).
+def check_probe(model: keras.Model, x: object) -> None:
+    """Checks that ``model`` accepts the probe ``x`` (any structure ``model.fit`` takes).
 
     Raises:
-      ValueError: several inputs or outputs (not supported yet), a probe whose example shape
-        differs from the model's input, or an output that is not ``[batch, num_classes]``.
+      ValueError: naming ``probe_x``: a structure that does not match the model's inputs
+        (with their names and shapes), a shape the model does not declare, or a call that
+        fails.
     """
-    inputs = symbolic_tensors(model, "inputs")
-    if inputs is not None and len(inputs) > 1:
-        raise ValueError(
-            f"model has {len(inputs)} inputs; tb_attrib supports single-input models only "
-            "(several inputs are not supported yet)"
+    layout = inputs.layout_of(model, x)
+    values = layout.split(x)
+    for name, value, shape in zip(layout.names, values, layout.shapes, strict=True):
+        if shape is None:
+            continue
+        fits = len(shape) == np.ndim(value) - 1 and all(
+            d is None or d == a for d, a in zip(shape, np.shape(value)[1:], strict=True)
         )
-    outputs = symbolic_tensors(model, "outputs")
-    if outputs is not None and len(outputs) > 1:
-        raise ValueError(
-            f"model has {len(outputs)} outputs; tb_attrib supports single-output classifiers "
-            "only (several outputs are not supported yet)"
-        )
-    if inputs:
-        expected = tuple(inputs[0].shape)[1:]
-        if len(expected) != x.ndim - 1 or any(
-            e is not None and e != a for e, a in zip(expected, x.shape[1:], strict=False)
-        ):
+        if not fits:
+            which = "probe_x" if layout.count == 1 else f"probe_x input {name!r}"
             raise ValueError(
-                f"probe_x has examples of shape {tuple(x.shape[1:])} but the model expects "
-                f"inputs of shape {tuple(None if e is None else int(e) for e in expected)}"
+                f"{which} has examples of shape {tuple(np.shape(value)[1:])} but the model "
+                f"expects inputs of shape {tuple(shape)}"
             )
     try:
-        out = model(x[:2], training=False)
+        model(layout.assemble([tf.constant(np.asarray(v)[:2]) for v in values]), training=False)
     except Exception as e:  # any failure here means the probe does not fit the model
         raise ValueError(
-            f"probe_x with examples of shape {tuple(x.shape[1:])} cannot be fed to the model: "
+            f"probe_x cannot be fed to the model (its inputs are {layout.describe()}): "
             f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
         ) from None
-    if isinstance(out, list | tuple | dict):
-        raise ValueError(
-            "model returns several outputs; tb_attrib supports single-output classifiers only "
-            "(several outputs are not supported yet)"
-        )
-    if len(out.shape) != 2:
-        raise ValueError(
-            f"model output must be [batch, num_classes] class scores; got shape {tuple(out.shape)}"
-        )
-    return int(out.shape[1])
 
 
 def symbolic_tensors(model: keras.Model, attribute: str) -> Sequence | None:

@@ -1,14 +1,18 @@
 """Turning what a user passes as a probe into checked NumPy arrays.
 
-A probe may be a NumPy array, a tensor, or a ``tf.data.Dataset`` (batched or not) whose
-elements are ``x`` or ``(x, y)``; labels may be sparse or one-hot. Every check raises a
-ValueError that names the argument and what was expected, because these errors reach the
-user from ``on_train_begin``, before any epoch runs.
+A probe takes the forms of ``model.fit``'s ``x``: one array or tensor, a list of them or a
+dict keyed by input name, or a ``tf.data.Dataset`` (batched or not) whose elements are ``x``
+or ``(x, y)`` with ``x`` of any of those structures. Labels are kept as given (sparse class
+ids, one-hot or multi-hot rows, regression targets); the model's head decides how they are
+read (:func:`tb_attrib.engine.heads.check_labels`). Every check raises a ValueError that names
+the argument and what was expected, because these errors reach the user from the constructor
+or ``on_train_begin``, before any epoch runs.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 import numpy as np
 import tensorflow as tf
@@ -18,51 +22,87 @@ DEFAULT_DATASET_PROBE_SIZE = 16
 
 @dataclasses.dataclass(frozen=True)
 class Probe:
-    """A checked probe batch: float32 inputs and optional sparse int labels."""
+    """A checked probe batch.
 
-    x: np.ndarray
+    Attributes:
+      x: The inputs in the structure given (an array, a list or a dict of arrays); float
+        inputs as float32, integer inputs (token ids) as int32.
+      y: The labels as given (an array), or None.
+    """
+
+    x: object
     y: np.ndarray | None
 
     @property
+    def arrays(self) -> list[np.ndarray]:
+        """Every input array, in the order given (dict: insertion order)."""
+        return _leaves(self.x)
+
+    @property
     def size(self) -> int:
-        return int(self.x.shape[0])
+        return int(self.arrays[0].shape[0])
+
+    def take(self, rows: np.ndarray) -> object:
+        """The inputs of the examples ``rows``, in the same structure."""
+        return _map(lambda a: a[rows], self.x)
+
+
+def _leaves(x: object) -> list:
+    if isinstance(x, Mapping):
+        return list(x.values())
+    if isinstance(x, list | tuple):
+        return list(x)
+    return [x]
+
+
+def _map(fn, x: object) -> object:
+    if isinstance(x, Mapping):
+        return {k: fn(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [fn(v) for v in x]
+    return fn(x)
+
+
+def _is_batched(spec: object, model_input_rank: int | None) -> bool:
+    """Whether dataset elements are batches: a leading ``None`` axis, or one more axis than
+    the model's input (``model_input_rank``, batch axis included)."""
+    first = tf.nest.flatten(spec)[0]
+    rank = first.shape.rank
+    return (rank is not None and rank > 0 and first.shape[0] is None) or (
+        model_input_rank is not None and rank == model_input_rank
+    )
 
 
 def from_dataset(
     dataset: tf.data.Dataset, size: int, model_input_rank: int | None
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Takes the first ``size`` examples of a dataset of ``x`` or ``(x, y)`` elements.
-
-    Whether the dataset is batched is read from its element spec: a leading ``None`` axis, or
-    one more axis than the model's input (``model_input_rank``, batch axis included), means
-    batched.
-    """
+) -> tuple[object, np.ndarray | None]:
+    """Takes the first ``size`` examples of a dataset of ``x`` or ``(x, y)`` elements."""
     spec = dataset.element_spec
-    x_spec = spec[0] if isinstance(spec, tuple) else spec
-    if isinstance(spec, dict) or not isinstance(x_spec, tf.TensorSpec):
+    pair = isinstance(spec, tuple) and len(spec) in (2, 3) and not isinstance(spec[0], tuple)
+    x_spec = spec[0] if pair else spec
+    leaves = tf.nest.flatten(x_spec)
+    if not leaves or not all(isinstance(s, tf.TensorSpec) for s in leaves):
         raise ValueError(
-            f"probe_x: a dataset probe must yield tensors x or tuples (x, y); got elements {spec}"
+            "probe_x: a dataset probe must yield x or (x, y), with x a tensor, a tuple or a dict "
+            f"of tensors; got elements {spec}"
         )
-    rank = x_spec.shape.rank
-    batched = (rank is not None and rank > 0 and x_spec.shape[0] is None) or (
-        model_input_rank is not None and rank == model_input_rank
-    )
-    if not batched:
+    if not _is_batched(x_spec, model_input_rank):
         dataset = dataset.batch(size)
     xs, ys = [], []
     taken = 0
     for element in dataset:
-        x = element[0] if isinstance(element, tuple) else element
-        y = element[1] if isinstance(element, tuple) and len(element) > 1 else None
-        xs.append(np.asarray(x))
-        if y is not None:
-            ys.append(np.asarray(y))
-        taken += xs[-1].shape[0]
+        x = element[0] if pair else element
+        xs.append(tf.nest.map_structure(np.asarray, x))
+        if pair and len(element) > 1:
+            ys.append(np.asarray(element[1]))
+        taken += tf.nest.flatten(xs[-1])[0].shape[0]
         if taken >= size:
             break
     if not xs:
         raise ValueError("probe_x: the dataset is empty; a probe needs at least one example")
-    x = np.concatenate(xs)[:size]
+    x = tf.nest.map_structure(lambda *parts: np.concatenate(parts)[:size], *xs)
+    if isinstance(x, tuple):
+        x = list(x)
     y = np.concatenate(ys)[:size] if ys and len(ys) == len(xs) else None
     return x, y
 
@@ -77,60 +117,86 @@ def make_probe(
     """Checks and converts a probe.
 
     Raises:
-      ValueError: an empty probe, NaN or infinity in it, non-numeric data, or labels whose
-        count differs from the probe's.
+      ValueError: an empty probe, NaN or infinity in it, non-numeric data, inputs of different
+        lengths, or labels whose count differs from the probe's.
     """
     y_source = probe_y
     if isinstance(probe_x, tf.data.Dataset):
         x, dataset_y = from_dataset(probe_x, dataset_size, model_input_rank)
         y_source = probe_y if probe_y is not None else dataset_y
     else:
-        try:
-            x = np.asarray(probe_x)
-        except (TypeError, ValueError) as e:
-            raise ValueError(
-                f"probe_x must be an array, a tensor or a tf.data.Dataset: {e}"
-            ) from None
-    if x.dtype.kind not in "fiub":
-        raise ValueError(f"probe_x must hold numbers; got dtype {x.dtype}")
-    x = x.astype(np.float32)
-    if x.ndim < 2:
-        raise ValueError(f"probe_x must be a batch [N, ...]; got shape {x.shape}")
-    if x.shape[0] == 0:
-        raise ValueError("probe_x is empty: a probe needs at least one example")
-    if not np.all(np.isfinite(x)):
-        bad = int(np.count_nonzero(~np.isfinite(x)))
-        raise ValueError(f"probe_x contains {bad} NaN or infinite values; a probe must be finite")
-    y = None if y_source is None else sparse_labels(y_source, x.shape[0])
+        x = probe_x
+    x = _checked_inputs(x)
+    count = _leaves(x)[0].shape[0]
+    y = None if y_source is None else _checked_labels(y_source, count)
     return Probe(x=x, y=y)
 
 
-def sparse_labels(labels: object, count: int) -> np.ndarray:
-    """Sparse int labels from sparse ``[N]``/``[N, 1]`` or one-hot ``[N, C]`` labels."""
+def _checked_inputs(x: object) -> object:
+    if isinstance(x, Mapping):
+        if not x:
+            raise ValueError("probe_x is an empty dict; give one array per model input")
+        checked = {str(k): _checked_array(v, f"probe_x[{k!r}]") for k, v in x.items()}
+    elif isinstance(x, list | tuple) and x and not _is_numeric_nest(x):
+        checked = [_checked_array(v, f"probe_x[{i}]") for i, v in enumerate(x)]
+    else:
+        checked = _checked_array(x, "probe_x")
+    counts = {a.shape[0] for a in _leaves(checked)}
+    if len(counts) != 1:
+        raise ValueError(
+            "probe_x: every input needs the same number of examples; got "
+            f"{[a.shape[0] for a in _leaves(checked)]}"
+        )
+    return checked
+
+
+def _is_numeric_nest(x: list | tuple) -> bool:
+    """True for a nested list of numbers (one array written as lists), False for a list of
+    arrays (one per model input)."""
+    first = x[0]
+    return isinstance(first, int | float | np.number) or (
+        isinstance(first, list | tuple) and bool(first) and not hasattr(first[0], "shape")
+    )
+
+
+def _checked_array(value: object, argument: str) -> np.ndarray:
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as e:
+        raise ValueError(
+            f"{argument} must be an array, a tensor, a list or dict of them (one per model "
+            f"input), or a tf.data.Dataset: {e}"
+        ) from None
+    if array.dtype == object:
+        raise ValueError(
+            f"{argument} must be an array, a tensor, a list or dict of them (one per model "
+            "input), or a tf.data.Dataset; got ragged or mixed data"
+        )
+    if array.dtype.kind not in "fiub":
+        raise ValueError(f"{argument} must hold numbers; got dtype {array.dtype}")
+    if array.ndim < 2:
+        raise ValueError(f"{argument} must be a batch [N, ...]; got shape {array.shape}")
+    if array.shape[0] == 0:
+        raise ValueError(f"{argument} is empty: a probe needs at least one example")
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        bad = int(np.count_nonzero(~np.isfinite(array)))
+        raise ValueError(
+            f"{argument} contains {bad} NaN or infinite values; a probe must be finite"
+        )
+    return array.astype(np.int32) if array.dtype.kind in "iu" and array.dtype.itemsize > 1 else (
+        array.astype(np.float32)
+    )
+
+
+def _checked_labels(labels: object, count: int) -> np.ndarray:
     y = np.asarray(labels)
     if y.dtype.kind not in "fiub":
-        raise ValueError(f"probe_y must hold class ids or one-hot rows; got dtype {y.dtype}")
-    if y.ndim == 2 and y.shape[1] > 1:
-        y = np.argmax(y, axis=1)
-    elif y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise ValueError(f"probe_y must be [N] sparse or [N, C] one-hot labels; got {y.shape}")
-    if y.shape[0] != count:
         raise ValueError(
-            f"probe_y has {y.shape[0]} labels but probe_x has {count} examples; they must match"
+            f"probe_y must hold class ids, one-hot rows or values; got dtype {y.dtype}"
         )
-    if y.dtype.kind == "f" and not np.all(y == np.round(y)):
-        raise ValueError("probe_y must hold integer class ids")
-    return y.astype(np.int32)
-
-
-def check_labels(y: np.ndarray | None, num_classes: int, argument: str = "probe_y") -> None:
-    """Raises ValueError if a label lies outside ``[0, num_classes)``."""
-    if y is None:
-        return
-    if y.min() < 0 or y.max() >= num_classes:
+    if y.ndim == 0 or y.shape[0] != count:
         raise ValueError(
-            f"{argument} holds class ids from {int(y.min())} to {int(y.max())}, but the model "
-            f"has {num_classes} output classes (expected ids in [0, {num_classes}))"
+            f"probe_y has {y.shape[0] if y.ndim else 0} labels but probe_x has {count} "
+            "examples; they must match"
         )
+    return y

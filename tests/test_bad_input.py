@@ -112,21 +112,32 @@ def test_unknown_layer_names(model, tmp_path):
     )
 
 
-def test_several_inputs_or_outputs_are_not_supported_yet(tmp_path):
-    a, b = keras.Input(SHAPE), keras.Input(SHAPE)
+def test_probe_structure_and_outputs_must_match_the_model(tmp_path):
+    a, b = keras.Input(SHAPE, name="left"), keras.Input(SHAPE, name="right")
     merged = keras.layers.Flatten()(keras.layers.Add()([a, b]))
     two_in = keras.Model([a, b], keras.layers.Dense(3)(merged))
     two_in.compile(optimizer="sgd", loss="mse")
-    callback = Attributions(tmp_path, _x())
-    callback.set_model(two_in)
-    with pytest.raises(ValueError, match=r"2 inputs.*not supported yet"):
-        callback.on_train_begin()
+    for probe, match in [
+        (_x(), r"probe_x is one array, but the model has 2 inputs \('left' \[8, 8, 3\]"),
+        ([_x()], r"probe_x is a list of 1 items, but the model's inputs are 'left'"),
+        ({"left": _x(), "other": _x()}, r"probe_x is a dict with keys \['left', 'other'\]"),
+        ([_x(), _x(shape=(4, 4, 3))], r"probe_x input 'right' has examples of shape \(4, 4, 3\)"),
+    ]:
+        callback = Attributions(tmp_path, probe)
+        callback.set_model(two_in)
+        with pytest.raises(ValueError, match=match):
+            callback.on_train_begin()
     c = keras.Input(SHAPE)
     flat = keras.layers.Flatten()(c)
-    two_out = keras.Model(c, [keras.layers.Dense(3)(flat), keras.layers.Dense(2)(flat)])
+    outputs = {"kind": keras.layers.Dense(3)(flat), "size": keras.layers.Dense(1)(flat)}
+    two_out = keras.Model(c, outputs)
     callback = Attributions(tmp_path, _x())
     callback.set_model(two_out)
-    with pytest.raises(ValueError, match=r"2 outputs.*not supported yet"):
+    with pytest.raises(ValueError, match=r"2 outputs \('kind', 'size'\): pass output="):
+        callback.on_train_begin()
+    callback = Attributions(tmp_path, _x(), output="nope")
+    callback.set_model(two_out)
+    with pytest.raises(ValueError, match=r"output 'nope' is not an output of the model"):
         callback.on_train_begin()
 
 

@@ -187,7 +187,10 @@ def _layout_from_probe(probe_x: object) -> InputLayout:
 
 
 def _tensor_name(tensor: object, i: int) -> str:
-    name = getattr(tensor, "name", None)
+    """The name of the ``keras.Input`` that made ``tensor`` (its layer's name)."""
+    history = getattr(tensor, "_keras_history", None)
+    name = getattr(history.operation, "name", None) if history is not None else None
+    name = name or getattr(tensor, "name", None)
     return str(name) if name else f"input_{i}"
 
 

@@ -97,10 +97,26 @@ class Modality:
     def check_names(self, spec: InputSpec, values: np.ndarray) -> None:
         """Raises ValueError when the spec's names do not fit the input."""
 
+    def positions(self, example_shape: Sequence[int]) -> tuple[int, ...]:
+        """Shape of one example's *positions*: what a ground-truth mask marks and what the
+        localisation score sums over (pixels, time steps, features, tokens)."""
+        return tuple(int(d) for d in example_shape)
+
+    def to_positions(self, values: np.ndarray) -> np.ndarray:
+        """``[N, *example_shape]`` attributions summed to ``[N, *positions]``."""
+        return np.asarray(values, np.float32)
+
 
 class Image(Modality):
     name = "image"
     map_ndim = 2
+
+    def positions(self, example_shape):
+        return tuple(int(d) for d in example_shape[:2])
+
+    def to_positions(self, values):
+        values = np.asarray(values, np.float32)
+        return values.sum(axis=-1) if values.ndim == 4 else values
 
     def digest_fields(self, spec, values):
         return {"display_range": list(codec.display_images(np.asarray(values))[1])}
@@ -124,6 +140,12 @@ class Image(Modality):
 class SequenceModality(Modality):
     name = "sequence"
     map_ndim = 2
+
+    def positions(self, example_shape):
+        return (int(example_shape[0]),)
+
+    def to_positions(self, values):
+        return np.asarray(values, np.float32).sum(axis=-1)
 
     def digest_fields(self, spec, values):
         values = np.asarray(values, np.float32)
@@ -149,6 +171,9 @@ class Tabular(Modality):
 class Tokens(Modality):
     name = "tokens"
     map_ndim = 1
+
+    def positions(self, example_shape):
+        return (int(example_shape[0]),)
 
     def digest_fields(self, spec, values):
         return {"padding_id": spec.padding_id, "has_vocabulary": spec.vocabulary is not None}

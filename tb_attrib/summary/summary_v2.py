@@ -325,7 +325,11 @@ def _quantized(arrays, specs, leading: int) -> dict[str, tuple[np.ndarray, np.nd
 
 
 def _per_input(value: object, count: int) -> list:
-    if isinstance(value, list | tuple) and count > 1:
+    """One mask (or None) per input from one mask, or a list of masks (arrays or None)."""
+    is_list = isinstance(value, list | tuple) and all(
+        v is None or isinstance(v, np.ndarray) for v in value
+    )
+    if is_list and (count > 1 or len(value) == 1):
         if len(value) != count:
             raise ValueError(f"masks has {len(value)} entries for {count} inputs")
         return list(value)
