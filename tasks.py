@@ -92,7 +92,9 @@ def demo(args: list[str]) -> None:
     # argparse keeps the last --logdir, so a user's own wins over this default.
     _run(PYTHON, "demo_train.py", "--logdir", DEMO_LOGDIR, *args)
     port = os.environ.get("TB_PORT", "6006")
-    _run(VENV / "bin" / "tensorboard", "--logdir", logdir, "--port", port, "--bind_all")
+    # Localhost only by default: --bind_all would show the logs to the whole local network.
+    host = os.environ.get("TB_HOST", "localhost")
+    _run(VENV / "bin" / "tensorboard", "--logdir", logdir, "--port", port, "--host", host)
 
 
 def test(args: list[str]) -> None:

@@ -233,6 +233,7 @@ class Attributions(base.RunCallback):
         self._head = engine.head(self._probe.x, labels=self._probe.y)
         self._labels = heads.check_labels(self._head, self._probe.y, self._probe.size)
         explained.check_class_names(self._head, self.class_names)
+        _named(engine.check_baseline, "baseline", self._probe.x, self.baseline)
         self._specs = explained.input_specs(engine, self._values, self._display)
         self._masks = explained.check_masks(self._masks_arg, self._specs, self._values)
         target = self._target_arg
@@ -292,9 +293,11 @@ class Attributions(base.RunCallback):
             x, self.alphas, target=targets, baseline=self.baseline, batch_size=self.batch_size
         )
         ig = self._integrated(x, targets)
-        predicted = self._predicted_class_maps(sweep) if self._target_arg == (
-            "label_and_predicted"
-        ) else None
+        predicted = (
+            self._predicted_class_maps(sweep)
+            if self._target_arg == ("label_and_predicted")
+            else None
+        )
         largest = max(float(np.abs(g).max()) for g in sweep.gradient_list if g is not None)
         self._warn_about(sweep.finite and ig.finite, largest, epoch)
         with self._writing(epoch):

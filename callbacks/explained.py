@@ -68,9 +68,7 @@ def input_specs(
     _check_applies(options.channel_names, "sequence", "channel_names", found)
     _check_applies(options.vocabulary, "tokens", "vocabulary", found)
     specs = []
-    for j, (name, modality, value) in enumerate(
-        zip(names, engine.modalities, values, strict=True)
-    ):
+    for j, (name, modality, value) in enumerate(zip(names, engine.modalities, values, strict=True)):
         _only_for(modality, "tabular", features[j], "feature_names", name, options.feature_names)
         _only_for(modality, "sequence", channels[j], "channel_names", name, options.channel_names)
         _only_for(modality, "tokens", vocabularies[j], "vocabulary", name, options.vocabulary)

@@ -183,8 +183,10 @@ def _checked_array(value: object, argument: str) -> np.ndarray:
         raise ValueError(
             f"{argument} contains {bad} NaN or infinite values; a probe must be finite"
         )
-    return array.astype(np.int32) if array.dtype.kind in "iu" and array.dtype.itemsize > 1 else (
-        array.astype(np.float32)
+    return (
+        array.astype(np.int32)
+        if array.dtype.kind in "iu" and array.dtype.itemsize > 1
+        else (array.astype(np.float32))
     )
 
 

@@ -164,3 +164,164 @@ def test_errors_leave_the_log_dir_empty_of_summaries(model, tmp_path):
 def test_dataset_probe_errors_surface_in_on_train_begin(model, tmp_path):
     empty = tf.data.Dataset.from_tensor_slices(np.zeros((0, *SHAPE), np.float32))
     _fit_fails(model, Attributions(tmp_path, empty), "probe_x: the dataset is empty")
+
+
+def _fails_before_any_epoch(model, x, y, callback, match):
+    epochs = []
+    recorder = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: epochs.append(e))
+    with pytest.raises(ValueError, match=match):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[recorder, callback])
+    assert epochs == []
+
+
+def _text_model(embedding=True):
+    inputs = keras.Input((6,), dtype="int32", name="ids")
+    if embedding:
+        hidden = keras.layers.GlobalAveragePooling1D()(
+            keras.layers.Embedding(20, 4, name="embed")(inputs)
+        )
+    else:
+        hidden = keras.layers.Lambda(lambda t: keras.ops.cast(t, "float32"))(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(hidden))
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    return model
+
+
+IDS = np.random.default_rng(0).integers(0, 20, (4, 6)).astype(np.int32)
+LABELS = np.array([0, 1, 2, 0], np.int32)
+
+
+def test_token_inputs_check_their_embedding_and_vocabulary(tmp_path):
+    _fails_before_any_epoch(
+        _text_model(embedding=False),
+        IDS,
+        LABELS,
+        Attributions(tmp_path, IDS, LABELS),
+        "integer inputs reach no keras.layers.Embedding.*pass embedding_layer=",
+    )
+    model = _text_model()
+    _fails_before_any_epoch(
+        model,
+        IDS,
+        LABELS,
+        Attributions(tmp_path, IDS, LABELS, embedding_layer="nope"),
+        "embedding_layer 'nope' is not a layer of the model",
+    )
+    short = [f"w{i}" for i in range(5)]
+    _fails_before_any_epoch(
+        model,
+        IDS,
+        LABELS,
+        Attributions(tmp_path, IDS, LABELS, vocabulary=short),
+        "vocabulary has 5 tokens but input 'ids' holds ids from 0 to 1[0-9]",
+    )
+    _fails_before_any_epoch(
+        model,
+        IDS,
+        LABELS,
+        Attributions(tmp_path, IDS, LABELS, baseline="white"),
+        "baseline for token input 'ids' must be 'black'",
+    )
+    _fails_before_any_epoch(
+        model,
+        IDS,
+        LABELS,
+        Attributions(tmp_path, IDS, LABELS, feature_names=["a"] * 6),
+        "feature_names is for tabular inputs, but the model's inputs are \\['tokens'\\]",
+    )
+
+
+def _dense(width, activation, loss, shape=(5,)):
+    model = keras.Sequential([keras.Input(shape), keras.layers.Dense(width, activation=activation)])
+    model.compile(optimizer="sgd", loss=loss)
+    return model
+
+
+ROWS = np.random.default_rng(1).normal(size=(4, 5)).astype(np.float32)
+
+
+def test_heads_check_their_labels_targets_and_names(tmp_path):
+    binary = _dense(1, "sigmoid", "binary_crossentropy")
+    _fails_before_any_epoch(
+        binary,
+        ROWS,
+        np.zeros(4),
+        Attributions(tmp_path, ROWS, [0, 1, 2, 1]),
+        "probe_y of a binary model .* must hold labels 0 or 1",
+    )
+    _fails_before_any_epoch(
+        binary,
+        ROWS,
+        np.zeros(4),
+        Attributions(tmp_path, ROWS, [0, 1, 1, 0], class_names=["a", "b", "c"]),
+        "class_names has 3 names but a binary model names its 2 classes",
+    )
+    regression = _dense(2, None, "mse")
+    values = np.zeros((4, 2), np.float32)
+    _fails_before_any_epoch(
+        regression,
+        ROWS,
+        values,
+        Attributions(tmp_path, ROWS, values, target=2),
+        "target: target outputs must lie in \\[0, 2\\) for this regression model with 2 outputs",
+    )
+    _fails_before_any_epoch(
+        regression,
+        ROWS,
+        values,
+        Attributions(tmp_path, ROWS, np.zeros((4, 3))),
+        "probe_y must hold target values \\[N, 2\\] for this regression model",
+    )
+    multiclass = _dense(3, "softmax", "sparse_categorical_crossentropy")
+    _fails_before_any_epoch(
+        multiclass,
+        ROWS,
+        np.zeros(4),
+        Attributions(tmp_path, ROWS, [0.5, 1, 2, 0]),
+        "probe_y must hold integer class ids for a multiclass model",
+    )
+    _fails_before_any_epoch(
+        multiclass,
+        ROWS,
+        np.zeros(4),
+        Attributions(tmp_path, ROWS, feature_names=["a", "b"]),
+        "feature_names has 2 names but the input has 5 features",
+    )
+
+
+def test_modalities_and_masks_must_fit_the_input(tmp_path):
+    series = keras.Sequential(
+        [
+            keras.Input((12, 2)),
+            keras.layers.Conv1D(2, 3),
+            keras.layers.GlobalAveragePooling1D(),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
+    )
+    series.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    x = np.random.default_rng(2).normal(size=(4, 12, 2)).astype(np.float32)
+    y = np.array([0, 1, 0, 1], np.int32)
+    _fails_before_any_epoch(
+        series,
+        x,
+        y,
+        Attributions(tmp_path, x, y, modality="tabular"),
+        "modality 'tabular' expects examples shaped \\[F\\]",
+    )
+    _fails_before_any_epoch(
+        series,
+        x,
+        y,
+        Attributions(tmp_path, x, y, probe_masks=np.zeros((4, 12, 2))),
+        "probe_masks must have shape \\(4, 12\\) \\(one \\[T\\] mask of time steps",
+    )
+    _fails_before_any_epoch(
+        series,
+        x,
+        y,
+        Attributions(tmp_path, x, y, channel_names=["a", "b", "c"]),
+        "channel_names has 3 names but the input has 2 channels",
+    )
+    _fails_before_any_epoch(
+        series, x, y, Attributions(tmp_path, x, y, modality="video"), "modality must be one of"
+    )

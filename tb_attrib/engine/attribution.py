@@ -394,6 +394,12 @@ class AttributionEngine:
                 held.append(value)
         return attributed, held
 
+    def check_baseline(self, x: object, baseline: object) -> None:
+        """Raises ValueError (naming the input) unless ``baseline`` fits every input of ``x``."""
+        values = self.prepare(x)
+        ends, _ = self._path_ends(values)
+        self._baselines(baseline, values, ends, 1)
+
     def _baselines(self, baseline, values, ends, num_samples) -> list[np.ndarray]:
         """``[S, N, *shape]`` baselines per attributed tensor, all with the same ``S``."""
         specs = _per_input(baseline, self._setup.layout, "baseline", spec=True)

@@ -326,22 +326,25 @@ def find_embedding(model: object, input_index: int, name: str | None = None) -> 
     )
 
 
-def is_integer(layout: InputLayout, index: int, value: np.ndarray) -> bool:
-    """Whether input ``index`` holds token ids: declared integer, or (undeclared) given as
-    integers to a model that has an embedding layer."""
+def is_tokens(model: object, layout: InputLayout, index: int, value: np.ndarray) -> bool:
+    """Whether input ``index`` holds token ids: declared integer, or given as integers and
+    reaching an embedding layer (a Sequential around a nested model, a subclassed model)."""
     declared = layout.dtypes[index]
-    if declared is not None:
-        return np.dtype(declared).kind in "iu"
-    return False
+    if declared is not None and np.dtype(declared).kind in "iu":
+        return True
+    if np.asarray(value).dtype.kind not in "iu":
+        return False
+    import keras
+
+    reached = reached_layers(model, index, stop=("Embedding",))
+    if reached is None:
+        reached = leaf_layers(model)
+    return any(isinstance(layer, keras.layers.Embedding) for layer in reached)
 
 
 def detect_modality(model: object, layout: InputLayout, index: int, value: np.ndarray) -> str:
     """The modality of input ``index`` (see the module docstring)."""
-    if is_integer(layout, index, value) or (
-        layout.dtypes[index] is None
-        and np.asarray(value).dtype.kind in "iu"
-        and _has_embedding(model)
-    ):
+    if is_tokens(model, layout, index, value):
         return "tokens"
     rank = np.ndim(value) - 1
     if rank == 1:
@@ -360,12 +363,6 @@ def detect_modality(model: object, layout: InputLayout, index: int, value: np.nd
         f"input {layout.names[index]!r} has examples of shape {tuple(np.shape(value)[1:])}: "
         "tb_attrib explains inputs of rank 1 (tabular), 2 (sequence or image) and 3 (image)"
     )
-
-
-def _has_embedding(model: object) -> bool:
-    import keras
-
-    return any(isinstance(layer, keras.layers.Embedding) for layer in leaf_layers(model))
 
 
 def check_modality(modality: str, value: np.ndarray, name: str) -> None:
