@@ -155,9 +155,10 @@ def test_log_repr_summarises_without_array_values(runs: dict, logdir: Path) -> N
     assert text == "\n".join(
         [
             f"<tb_attrib.reader.Log {str(logdir)!r}: 2 runs",
-            "  'bare': 3 examples [4, 4, 3]; epochs 0-1 (2)",
+            "  'bare': 3 examples, image [4, 4, 3], multiclass head; epochs 0-1 (2)",
             "    sweep: 3 alphas, sweep_maps float32 [2, 3, 3, 4, 4]",
-            "  'main': 3 examples [4, 4, 3], labelled (3 classes), masks; epochs 0-3 (4)",
+            "  'main': 3 examples, image [4, 4, 3], multiclass head, labelled (3 classes), masks; "
+            "epochs 0-3 (4)",
             "    sweep: 3 alphas, sweep_maps float32 [4, 3, 3, 4, 4]; "
             "ig: trapezoid 8 steps, ig_maps float32 [4, 3, 4, 4]",
             f"    feature maps: {logs.LAYER} float32 [4, 3, 4, 2, 2]; 1 warning (see .warnings)>",
@@ -169,7 +170,9 @@ def test_log_repr_summarises_without_array_values(runs: dict, logdir: Path) -> N
 def test_run_and_feature_map_reprs_are_short(runs: dict) -> None:
     run = runs["main"]
     text = repr(run)
-    assert text.startswith("<tb_attrib.reader.RunAttributions 'main': 3 examples [4, 4, 3], ")
+    assert text.startswith(
+        "<tb_attrib.reader.RunAttributions 'main': 3 examples, image [4, 4, 3], multiclass head, "
+    )
     assert text.endswith(">") and len(text.splitlines()) == 3
     assert "array(" not in text and "nan" not in text
     assert repr(run.feature_maps[logs.LAYER]) == (
