@@ -9,7 +9,6 @@
 import { ActivationsView } from './activations.js';
 import { fetchRuns } from './api.js';
 import { Banner } from './banner.js';
-import { baselinePixels } from './baseline.js';
 import { SaturationCharts } from './charts.js';
 import { paletteLuts } from './colormap.js';
 import { Controls } from './controls.js';
@@ -18,19 +17,18 @@ import { emptyState } from './emptystate.js';
 import { formatPercent } from './format.js';
 import { Gallery } from './gallery.js';
 import { connectHost, watchTheme } from './host.js';
-import { IgView } from './igview.js';
+import { IgPanel } from './igstats.js';
 import { Legend } from './legend.js';
 import { className, galleryPrediction } from './model.js';
-import { grayscale } from './pixels.js';
 import { Playback, bindPlaybackKeys } from './playback.js';
 import { initialSelection, usableRuns } from './routes.js';
 import { Player } from './player.js';
 import { STATE_SPEC } from './settings.js';
 import { Store } from './store.js';
-import { SweepView } from './sweep.js';
 import { themeColors } from './theme.js';
 import { UrlSync, loadUrlState } from './urlsync.js';
 import { coerceState } from './urlstate.js';
+import { DEFAULT_MODALITY, modalityOf, viewFor } from './views.js';
 
 export class Dashboard {
   constructor(root, { styled = Promise.resolve() } = {}) {
@@ -62,6 +60,8 @@ export class Dashboard {
       },
     });
     this.url = new UrlSync(() => ({ state: this.state, epoch: this.currentEpoch() }));
+    this.views = new Map(); // view class (views.js) -> its instance, built on first use
+    this.view = null;
     this.buildLayout();
   }
 
@@ -122,8 +122,8 @@ export class Dashboard {
       onToggle: () => this.playback.toggle(),
       onSpeed: (s) => this.setSetting('speed', String(s)),
     });
-    this.sweep = new SweepView();
-    this.ig = new IgView();
+    this.igPanel = new IgPanel();
+    this.useView(DEFAULT_MODALITY);
     this.charts = new SaturationCharts();
     this.activations = new ActivationsView({ onLayer: (layer) => this.selectLayer(layer) });
     this.sweepLegend = new Legend('Gradient scale');
@@ -136,7 +136,7 @@ export class Dashboard {
     const card = (title, role, tools, ...body) =>
       el('section', { class: 'card', 'data-card': role }, el('header', {}, el('h3', { text: title }), tools), ...body);
 
-    this.sweepCard = card('Interior gradients — the alpha sweep', 'sweep', this.sweepLegend.root, this.sweepNote, this.sweep.root);
+    this.sweepCard = card('Interior gradients — the alpha sweep', 'sweep', this.sweepLegend.root, this.sweepNote, this.view.sweepRoot);
     this.outlineBox = el('input', { type: 'checkbox', 'data-role': 'outline' });
     this.outlineBox.addEventListener('change', () => this.setSetting('outline', this.outlineBox.checked ? 'on' : 'off'));
     this.outlineToggle = el(
@@ -146,7 +146,7 @@ export class Dashboard {
       'Object outline',
     );
     const igTools = el('div', { class: 'card-tools' }, this.outlineToggle, this.igLegend.root);
-    this.igCard = card('Integrated gradients', 'ig', igTools, this.igNote, this.ig.root);
+    this.igCard = card('Integrated gradients', 'ig', igTools, this.igNote, this.igPanel.root);
     this.chartCard = card('Saturation', 'charts', null, this.charts.root);
     this.activationCard = card('Activations', 'activations', this.activations.header, this.activations.grid, this.activations.message);
 
@@ -172,6 +172,20 @@ export class Dashboard {
     bindPlaybackKeys(document, this.playback, () => Boolean(this.store.run));
   }
 
+  /** Shows the view of `modality` (views.js) in the cards, building it on first use. */
+  useView(modality) {
+    const View = viewFor(modality);
+    let view = this.views.get(View);
+    if (!view) {
+      view = new View();
+      this.views.set(View, view);
+    }
+    if (view === this.view) return;
+    if (this.view) this.view.sweepRoot.replaceWith(view.sweepRoot);
+    this.igPanel.setFigures(view.attributionRoot);
+    this.view = view;
+  }
+
   onResize() {
     if (!this.main.isConnected) return;
     this.measure();
@@ -180,8 +194,8 @@ export class Dashboard {
 
   /** Layout is read here only (never while rendering a frame, which would force reflows). */
   measure() {
-    const width = this.sweep.root.clientWidth;
-    if (width) this.sweep.layout(width);
+    const width = this.view.sweepRoot.clientWidth;
+    if (width) this.view.layout(width);
     // Two charts side by side inside the card's padding and borders (2 x 17 px) and gap (16 px).
     this.chartWidth = Math.max(180, Math.floor((this.chartCard.clientWidth - 50) / 2));
   }
@@ -277,7 +291,8 @@ export class Dashboard {
       if (generation !== this.store.generation) return;
       this.store.probe = probe;
       this.store.gallery = gallery;
-      this.gallery.setProbe(probe);
+      this.useView(modalityOf(probe, run));
+      this.gallery.setProbe(probe, (input, size) => this.view.thumbnail(input, size));
       performance.mark('tb_attrib:gallery');
       this.prepareExample();
       performance.mark('tb_attrib:prepared');
@@ -313,24 +328,15 @@ export class Dashboard {
     this.url.saveSoon();
   }
 
-  /** Everything that depends only on the example, not on the epoch: inputs, grayscale. */
+  /** Everything that depends only on the example, not on the epoch (the view's prepare). */
   prepareExample() {
     const { run, probe } = this.store;
-    const image = this.store.inputOf(this.state.example);
-    if (!image) return;
-    this.gray = grayscale(image);
-    const alphas = run.alphas || [];
-    const [h, w] = image.shape;
+    const input = this.store.inputOf(this.state.example);
+    if (!input) return;
     const baselineName = (run.ig && run.ig.baseline) || this.store.sweepBaselineName() || 'black';
-    this.baseline = baselinePixels(baselineName, image, {
-      displayRange: probe.displayRange,
-      probeMax: probe.probeMax,
-    });
-    this.sweep.setAlphas(alphas, h, w);
-    this.sweep.setInput(image, this.baseline.data);
-    this.ig.setInput(image);
-    const approx = this.baseline.exact ? '' : ` The "${this.baseline.label}" baseline is not stored in the log: scaled inputs are drawn towards gray, approximately.`;
-    setText(this.sweepNote, `Gradient of the target score at baseline + α·(x − baseline); baseline: ${this.baseline.label}.${approx}`);
+    const { baselineLabel, caveat } = this.view.prepare(input, baselineName, run.alphas || [], probe);
+    const note = caveat ? ` ${caveat}` : '';
+    setText(this.sweepNote, `Gradient of the target score at baseline + α·(x − baseline); baseline: ${baselineLabel}.${note}`);
     this.sweepCard.hidden = !run.sweep_tag;
     this.outlineToggle.hidden = !probe.masks[this.state.example];
     this.outlineBox.checked = this.state.outline === 'on';
@@ -397,13 +403,12 @@ export class Dashboard {
     if (run.sweep_tag) {
       const scales = sweep ? data.sweepScales.scales(mode, clip, epoch) : [];
       if (entry || !loading) {
-        this.sweep.render({
+        this.view.renderSweep({
           sweep,
           view: this.state.view,
           luts,
           scales,
           perMap: mode === 'map',
-          gray: this.gray,
           truth: label !== null ? label : null,
           classNames,
           missingText: 'No interior gradients at this epoch.',
@@ -424,7 +429,10 @@ export class Dashboard {
       const igMode = mode === 'epochs' ? 'epochs' : 'map';
       const igScale = ig ? data.igScales.scales(igMode, clip, epoch)[0] : 0;
       const mask = this.state.outline === 'on' ? probe.masks[this.state.example] : null;
-      if (entry || !loading) this.ig.render({ ig, view: this.state.view, luts, scale: igScale, gray: this.gray, classNames, mask });
+      if (entry || !loading) {
+        this.view.renderAttribution({ ig, view: this.state.view, luts, scale: igScale, classNames, mask });
+        this.igPanel.render({ ig, classNames });
+      }
       this.igLegend.update({
         view: this.state.view === 'abs' ? 'abs' : 'signed',
         scale: ig ? igScale : null,

@@ -10,34 +10,27 @@ import { VIEWS } from './settings.js';
 
 /** The current view of `dashboard` as the parts composeView draws. */
 export function viewParts(dashboard) {
-  const { run, probe, state, sweep, ig } = dashboard;
+  const { run, probe, state, view, igPanel } = dashboard;
   const epoch = dashboard.currentEpoch();
   const entry = dashboard.exampleData.byEpoch.get(epoch);
-  const columns = run.sweep_tag
-    ? sweep.columns.map((c) => ({
-        alpha: formatValue(c.alpha),
-        input: c.input,
-        grad: c.grad,
-        pred: `${c.predClass.textContent} ${c.predProb.textContent}`,
-        wrong: c.root.classList.contains('wrong'),
-      }))
-    : [];
+  // The modality's drawing goes through its view (views.js); the stats are shared.
+  const { columns, attribution } = view.exportFrame({ view: state.view });
   const igParts = run.ig_tag
     ? {
-        canvases: [ig.input, ig.map, ig.overlay],
-        captions: ['Input', state.view === 'abs' ? '|IG|' : 'IG', 'IG overlay'],
+        canvases: attribution.canvases,
+        captions: attribution.captions,
         stats: [
           ['completeness δ', entry && entry.ig ? formatValue(entry.ig.delta) : '—'],
-          ['F(x) → F(baseline)', ig.stats.scores.textContent],
+          ['F(x) → F(baseline)', igPanel.stats.scores.textContent],
           ['target', entry && entry.ig ? className(probe.classNames, entry.ig.target) : '—'],
-          ['quadrature', ig.stats.method.textContent],
+          ['quadrature', igPanel.stats.method.textContent],
         ],
       }
     : null;
   return {
     title: `${run.run} · example #${state.example} · epoch ${epoch}`,
     subtitle: `${VIEWS[state.view]} · ${SCALE_MODES[state.scale]} · clip ${state.clip} · ${PALETTES[state.palette].label}`,
-    columns,
+    columns: run.sweep_tag ? columns : [],
     ig: igParts,
     colors: dashboard.themeColors(),
   };

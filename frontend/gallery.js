@@ -1,11 +1,9 @@
 // The probe examples as thumbnails: true label, prediction at the current epoch, and a
 // clear mark when the prediction is wrong. Clicking one selects it.
 
-import { displayAt, pixelCanvas, putRgba } from './canvas.js';
 import { el, setAttr, setText } from './dom.js';
 import { formatPercent } from './format.js';
 import { className, galleryPrediction } from './model.js';
-import { imageRgba } from './pixels.js';
 
 const THUMB = 52;
 
@@ -17,13 +15,11 @@ export class Gallery {
     this.summary = el('div', { class: 'gallery-summary muted' });
   }
 
-  /** Builds one thumbnail per probe example. */
-  setProbe(probe) {
+  /** Builds one thumbnail per probe example; thumbnail(input, size) draws one (the view's). */
+  setProbe(probe, thumbnail) {
     this.probe = probe;
-    this.items = probe.images.map((image, i) => {
-      const canvas = pixelCanvas(image ? image.shape[1] : 1, image ? image.shape[0] : 1, { class: 'px' });
-      if (image) putRgba(canvas, imageRgba(image));
-      displayAt(canvas, THUMB);
+    this.items = probe.images.map((input, i) => {
+      const canvas = thumbnail(input, THUMB);
       const truth = el('div', { class: 'truth' });
       const pred = el('div', { class: 'guess' });
       const mark = el('span', { class: 'mark', 'aria-hidden': 'true', text: '✗' });

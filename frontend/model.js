@@ -24,6 +24,8 @@ export function parseProbe(records) {
     inputShape: Array.isArray(f.input_shape) ? f.input_shape : null,
     displayRange: Array.isArray(f.display_range) ? f.display_range : [0, 1],
     classNames: Array.isArray(f.class_names) ? f.class_names.map(String) : null,
+    // One descriptor per model input ({name, modality, shape, ...}); absent before format 2.
+    inputs: Array.isArray(f.inputs) ? f.inputs : null,
     labels: digest.arrays.labels ? digest.arrays.labels.data : null,
     images,
     masks,

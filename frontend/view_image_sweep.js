@@ -1,5 +1,5 @@
-// The alpha sweep: one column per alpha with the scaled input, its interior gradient and the
-// model's prediction at that alpha (boxed in red when wrong).
+// The image view's alpha sweep (view_image.js): one column per alpha with the scaled input,
+// its interior gradient and the model's prediction at that alpha (boxed in red when wrong).
 
 import { displayAt, ensureSize, pixelCanvas, putRgba, scratch } from './canvas.js';
 import { el, setAttr, setText } from './dom.js';
@@ -77,9 +77,10 @@ export class SweepView {
 
   /**
    * Draws the gradients of one epoch.
-   * frame: {sweep, view, luts, scales, perMap, gray, truth, classNames}
+   * frame: {sweep, view, luts, scales, perMap, truth, classNames, missingText}; gray: the
+   * input's luminance (pixels.grayscale), under the overlays.
    */
-  render(frame) {
+  render(frame, gray) {
     const { sweep } = frame;
     this.message.hidden = Boolean(sweep);
     this.grid.classList.toggle('stale', !sweep);
@@ -92,7 +93,7 @@ export class SweepView {
       if (k >= sweep.count) return;
       ensureSize(c.grad, sweep.width, sweep.height);
       const out = scratch(c.grad);
-      paintMap(frame.view, sweep.codes, k * size, size, sweep.scales[k], frame.scales[k], frame.luts, frame.gray, out);
+      paintMap(frame.view, sweep.codes, k * size, size, sweep.scales[k], frame.scales[k], frame.luts, gray, out);
       putRgba(c.grad, out);
       const { cls, prob } = argmax(sweep.predictions, k * sweep.numClasses, sweep.numClasses);
       setText(c.predClass, className(frame.classNames, cls));

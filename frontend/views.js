@@ -1,0 +1,78 @@
+// Views: one per input modality, and the registry that picks one. Pure: no DOM until a view
+// is constructed.
+//
+// Everything that depends on what an input *is* (an image, a time series, a table row, text
+// tokens) lives in a view; loading (store.js), time (playback.js), the URL, the saturation
+// charts, the legends, the IG stats table (igstats.js) and the feature maps are shared.
+//
+// Files: TensorBoard's static route serves only files directly inside frontend/ (no
+// subfolders), so a view is the flat module `view_<modality>.js`, with helpers of its own
+// named `view_<modality>_*.js`. Only this registry imports view modules, and nothing outside
+// the view modules imports modality-specific code (baseline.js, the image half of pixels.js);
+// tests/js/views.test.mjs checks both.
+//
+// A view is a class; the dashboard constructs one per modality it meets and puts its two
+// roots in the cards. Its interface (`frame` objects are built anew for every render):
+//
+//   sweepRoot                          element shown in the "alpha sweep" card
+//   attributionRoot                    element shown in the "Integrated gradients" card,
+//                                      before the shared stats table
+//   prepare(input, baseline, alphas, probe) -> {baselineLabel, caveat}
+//       per example, before its first frame: draw what depends only on the input.
+//       input: the example's probe record as parsed (model.parseProbe: {data, shape});
+//       baseline: the baseline's name ("black", "blur", ...); alphas: the sweep's alphas;
+//       probe: the parsed probe (displayRange, probeMax, classNames, ...). Returns the
+//       baseline's label and a sentence ('' when none) on how faithfully it is drawn.
+//   layout(width)                      the sweep card is `width` CSS pixels wide (read by
+//                                      the dashboard outside of rendering)
+//   renderSweep(frame)                 frame: {sweep, view, luts, scales, perMap, truth,
+//       classNames, missingText}. Per alpha the scaled input, the signed gradient map and
+//       the prediction. sweep: one epoch's model.parseSweep record, or null (show
+//       missingText); view: "overlay" | "signed" | "abs"; luts: colormap.paletteLuts;
+//       scales: the display scale of each alpha's map; perMap: each map scaled on its own
+//       (show its scale); truth: the label or null.
+//   renderAttribution(frame)           frame: {ig, view, luts, scale, classNames, mask}.
+//       The IG map and its signed overlay. ig: model.parseIg record or null (show it as
+//       stale); scale: the display scale; mask: the example's object mask to outline, or null.
+//   exportFrame({view}) -> {columns: [{alpha, input, grad, pred, wrong}],
+//       attribution: {canvases, captions}}
+//       what exporter.composeView draws for one frame (PNG, and each GIF/WebM frame), read
+//       after renderSweep/renderAttribution: alpha and pred as text, input/grad/canvases as
+//       canvases as drawn on screen.
+//   thumbnail(input, size) -> element  the gallery's picture of one probe input (input may
+//       be null), `size` CSS pixels wide.
+//
+// A new modality is one new module implementing this interface plus one line in VIEWS.
+
+import { ImageView } from './view_image.js';
+
+export const DEFAULT_MODALITY = 'image';
+
+/** Modality name -> view class. */
+const VIEWS = new Map([
+  ['image', ImageView],
+]);
+
+/** What every view implements (tests/js/views.test.mjs checks each registered view). */
+export const VIEW_METHODS = Object.freeze(['prepare', 'layout', 'renderSweep', 'renderAttribution', 'exportFrame', 'thumbnail']);
+
+/** The view class of `modality`; an unknown or missing modality (old logs) gives the image view. */
+export function viewFor(modality) {
+  return VIEWS.get(modality) || VIEWS.get(DEFAULT_MODALITY);
+}
+
+/**
+ * The modality to show: the first model input's, as the probe digest describes it
+ * (`probe.inputs[0].modality`, model.parseProbe; summary format 2), else a `modality` in the
+ * run's description, else the image view's (logs of format 1 name none).
+ */
+export function modalityOf(probe, run) {
+  const first = probe && Array.isArray(probe.inputs) ? probe.inputs[0] : null;
+  if (first && typeof first.modality === 'string') return first.modality;
+  return run && typeof run.modality === 'string' ? run.modality : DEFAULT_MODALITY;
+}
+
+/** Registered modality names. */
+export function modalities() {
+  return [...VIEWS.keys()];
+}
