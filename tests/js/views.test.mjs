@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import test from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { ImageView } from '../../frontend/view_image.js';
+import { DEFAULT_MODALITY, VIEW_METHODS, modalities, modalityOf, viewFor } from '../../frontend/views.js';
+
+const FRONTEND = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'frontend');
+
+test('an unknown or missing modality gives the image view', () => {
+  assert.equal(DEFAULT_MODALITY, 'image');
+  assert.equal(viewFor('image'), ImageView);
+  for (const modality of [undefined, null, '', 'nope', 'IMAGE', 7, '__proto__', 'constructor', 'toString']) {
+    assert.equal(viewFor(modality), ImageView, String(modality));
+  }
+});
+
+test('every registered view implements the interface', () => {
+  assert.ok(modalities().includes('image'));
+  for (const modality of modalities()) {
+    const View = viewFor(modality);
+    assert.equal(typeof View, 'function', modality);
+    for (const method of VIEW_METHODS) {
+      assert.equal(typeof View.prototype[method], 'function', `${modality}: ${method}`);
+    }
+  }
+  assert.deepEqual([...VIEW_METHODS].sort(), ['exportFrame', 'layout', 'prepare', 'renderAttribution', 'renderSweep', 'thumbnail']);
+});
+
+test('the modality comes from the probe, then the run, else image', () => {
+  const v1Probe = { inputs: null, images: [] }; // format 1 logs describe no inputs
+  assert.equal(modalityOf(v1Probe, { run: 'r' }), 'image');
+  assert.equal(modalityOf(null, null), 'image');
+  assert.equal(modalityOf({ inputs: [{ name: 'x', modality: 'tokens' }, { modality: 'image' }] }, null), 'tokens');
+  assert.equal(modalityOf({ inputs: [] }, { modality: 'tabular' }), 'tabular');
+  assert.equal(modalityOf({ inputs: [{ modality: 3 }] }, {}), 'image');
+  // A modality nobody registered yet still opens, in the image view.
+  assert.equal(viewFor(modalityOf({ inputs: [{ modality: 'sequence' }] })), ImageView);
+});
+
+/** {module file: [[specifier, imported names], ...]} of the frontend's static and dynamic imports. */
+function importsOf(file) {
+  const text = readFileSync(join(FRONTEND, file), 'utf8');
+  const out = [];
+  for (const m of text.matchAll(/import\s*(?:\{([^}]*)\}|[\w*\s]+)\s*from\s*'([^']+)'/g)) {
+    out.push([m[2], (m[1] || '').split(',').map((s) => s.trim()).filter(Boolean)]);
+  }
+  for (const m of text.matchAll(/import\(\s*'([^']+)'\s*\)/g)) out.push([m[1], ['*']]);
+  return out;
+}
+
+test('modality-specific code is imported by view modules only', () => {
+  const files = readdirSync(FRONTEND).filter((f) => f.endsWith('.js'));
+  const isView = (f) => /^view_/.test(f);
+  // Generic painting of int8 maps through a colour table (feature maps use it too).
+  const sharedPixels = new Set(['codeColors', 'paintCodes']);
+  for (const file of files.filter((f) => !isView(f))) {
+    for (const [spec, names] of importsOf(file)) {
+      const target = spec.replace(/^\.\//, '');
+      if (isView(target)) assert.equal(file, 'views.js', `${file} imports ${spec}: only the registry may`);
+      assert.notEqual(target, 'baseline.js', `${file} imports the image baseline`);
+      if (target === 'pixels.js') {
+        for (const name of names) assert.ok(sharedPixels.has(name), `${file} imports ${name} from pixels.js`);
+      }
+    }
+  }
+  assert.ok(importsOf('app.js').some(([spec]) => spec === './views.js'));
+});
