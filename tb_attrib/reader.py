@@ -420,11 +420,13 @@ class _RunLoader:
                     f"{series.info.tag}: input {item.index} has modality {item.modality!r}, "
                     "unknown to this tb_attrib (no display)"
                 )
-        out.images = _stack_examples(examples, "image")
-        out.masks = _stack_examples(examples, "mask")
-        if out.inputs:
-            out.display_range = out.inputs[0].display_range
+        if out.inputs:  # the run-level arrays are the first input's
+            first = out.inputs[0]
+            out.images = first.display if first.modality == "image" else None
+            out.masks, out.display_range = first.masks, first.display_range
         else:
+            out.images = _stack_examples(examples, "image")
+            out.masks = _stack_examples(examples, "mask")
             low_high = fields.get("display_range")
             out.display_range = tuple(low_high) if low_high else None
         return fields

@@ -141,6 +141,30 @@ def test_load_feature_maps(run, written: dict) -> None:
             np.testing.assert_array_equal(maps.maps[e, i], expected)
 
 
+def test_load_reads_v1_as_one_image_input_of_a_multiclass_head(run) -> None:
+    assert run.format_version == 1
+    assert run.head == {
+        "kind": "multiclass",
+        "width": len(CLASS_NAMES),
+        "output_kind": "probabilities",
+        "output": None,
+    }
+    assert run.label_values is None
+    (item,) = run.inputs
+    assert (item.index, item.name, item.modality, item.shape) == (0, "input", "image", (8, 8, 3))
+    assert item.attributed and item.display_range == (0.0, 1.0)
+    # The run-level arrays are the first input's, the very same objects.
+    assert item.display is run.images and item.masks is run.masks
+    assert item.sweep_maps is run.sweep_maps and item.ig_maps is run.ig_maps
+    assert item.tokens is None and item.feature_names is None and item.ig_predicted_maps is None
+    assert run.ig_predicted_target is None and run.ig_predicted_maps is None
+
+
+def test_load_computes_relative_completeness_that_v1_lacks(run) -> None:
+    expected = np.abs(run.ig_delta) / np.abs(run.ig_score_input - run.ig_score_baseline)
+    np.testing.assert_allclose(run.ig_relative_delta, expected, rtol=1e-6)
+
+
 # --- (b) the plugin's routes -----------------------------------------------------------
 
 
@@ -247,6 +271,28 @@ def test_runs_lists_the_v1_run(served: Served) -> None:
     assert "trapezoid" in run["ig"]["method"]
     (layer,) = run["feature_maps"]
     assert (layer["layer"], layer["tag"], layer["epochs"]) == (LAYER, FM_TAG, EPOCHS)
+
+
+def test_runs_synthesizes_v2_keys_for_the_v1_run(served: Served) -> None:
+    """A v1 run is one image input of a multiclass head, in the keys format v2 added."""
+    run = next(r for r in served.runs()["runs"] if r["run"] == RUN)
+    assert run["format_version"] == 1
+    assert run["inputs"] == [
+        {
+            "name": "input",
+            "modality": "image",
+            "shape": [8, 8, 3],
+            "attributed": True,
+            "display_range": [0.0, 1.0],
+        }
+    ]
+    assert run["head"] == {
+        "kind": "multiclass",
+        "width": len(CLASS_NAMES),
+        "output_kind": "probabilities",
+        "output": None,
+    }
+    assert run["label_values"] is None
 
 
 def test_probe(served: Served, written: dict) -> None:

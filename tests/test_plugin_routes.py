@@ -112,6 +112,18 @@ def test_runs_describes_a_full_run(client: werkzeug_test.Client) -> None:
         "ig": {"method": "trapezoid", "steps": 8, "baseline": "e4"},
         "epochs": [0, 1, 2, 3, 4, 5],
         "feature_maps": [{"layer": logs.LAYER, "tag": logs.FM_TAG, "epochs": list(range(6))}],
+        "inputs": [
+            {
+                "name": "input",
+                "modality": "image",
+                "shape": [4, 4, 3],
+                "attributed": True,
+                "display_range": [0.0, 1.0],
+            }
+        ],
+        "head": {"kind": "multiclass", "width": 3, "output_kind": "probabilities", "output": None},
+        "label_values": None,
+        "format_version": 2,
         "warnings": [],
     }
 
@@ -135,6 +147,8 @@ def test_run_without_a_probe(client: werkzeug_test.Client) -> None:
     run = runs_by_name(client)["noprobe"]
     assert run["probe_tag"] is None and run["image_shape"] is None
     assert run["input_shape"] is None and run["labels"] is None and run["has_masks"] is False
+    assert run["inputs"] is None and run["head"] is None and run["label_values"] is None
+    assert run["format_version"] == 2  # of the sweep, without a probe
     assert run["num_examples"] == 3  # from the sweep's digest
     assert run["epochs"] == [0, 1] and run["sweep_tag"] == logs.SWEEP_TAG
     assert get(client, "probe", run="noprobe").status_code == 404
@@ -161,6 +175,7 @@ def test_future_format_versions_are_reported_not_read(client: werkzeug_test.Clie
     only = runs["future_only"]
     assert only["warnings"] == ["tb_attrib/newer: written by a newer tb_attrib (format version 7)"]
     assert only["sweep_tag"] is None and only["probe_tag"] is None and only["epochs"] == []
+    assert only["inputs"] is None and only["head"] is None and only["format_version"] is None
     response = get(client, "example", run="future", index=0, sweep_tag="tb_attrib/new_sweep")
     assert response.status_code == 404
     assert b"newer tb_attrib" in response.get_data()

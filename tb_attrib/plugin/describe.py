@@ -2,13 +2,17 @@
 
 Reads only digests (element 0) and the first probe example, so describing a run costs a few
 small blob reads whatever the number of epochs. ``docs/format.md`` specifies the result.
+The model's inputs and head come from the probe digest as written (format version 2), or the
+version-1 defaults of :mod:`tb_attrib.plugin.layout`; names in them are passed on untouched.
 """
 
 from __future__ import annotations
 
 import math
 
-from tb_attrib.plugin import data
+import numpy as np
+
+from tb_attrib.plugin import data, layout
 from tb_attrib.summary import codec, metadata
 
 
@@ -56,8 +60,15 @@ class _Plan:
             if series is not None:
                 epochs.update(series.steps)
         labels = probe_digest.arrays.get("labels") if probe_digest else None
+        label_values = probe_digest.arrays.get("label_values") if probe_digest else None
         image = probe_first.arrays.get("image") if probe_first else None
         probe_fields = probe_digest.fields if probe_digest else {}
+        problems: list[str] = []
+        inputs = layout.input_descriptors(probe_fields, problems) if probe_digest else None
+        warnings += [f"{self.probe.info.tag}: {problem}" for problem in problems]
+        predictions = sweep_digest.arrays.get("predictions") if sweep_digest else None
+        width = predictions.shape[-1] if predictions is not None and predictions.ndim else None
+        width = layout.guess_width(width, probe_fields.get("class_names"))
         return {
             "run": self.index.run,
             "probe_tag": self.probe.info.tag if self.probe else None,
@@ -84,8 +95,19 @@ class _Plan:
                 {"layer": layer, "tag": series.info.tag, "epochs": sorted(series.steps)}
                 for layer, series in self.layers.items()
             ],
+            "inputs": inputs,
+            "head": layout.head(probe_fields if probe_digest else None, width),
+            "label_values": _finite_rows(label_values),
+            "format_version": self._format_version(),
             "warnings": list(dict.fromkeys(warnings)),
         }
+
+    def _format_version(self) -> int | None:
+        """The probe series' format version, else the newest of the readable series'."""
+        if self.probe is not None:
+            return int(self.probe.info.metadata.version)
+        versions = [int(info.metadata.version) for info in self.index.tags.values()]
+        return max(versions) if versions else None
 
 
 def _last_digest(series: data.Series | None) -> data.BlobRef | None:
@@ -123,3 +145,11 @@ def _int_or_none(value: object) -> int | None:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return int(value)
+
+
+def _finite_rows(values: np.ndarray | None) -> list | None:
+    """``[N, W]`` floats as JSON rows; a NaN or infinite value becomes null."""
+    if values is None:
+        return None
+    rows = np.asarray(values, np.float64).reshape(values.shape[0] if values.ndim else 1, -1)
+    return [[float(v) if math.isfinite(v) else None for v in row] for row in rows.tolist()]
