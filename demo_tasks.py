@@ -9,7 +9,8 @@ default task, ``shapes``, lives in ``demo_train.py`` itself.
 - ``series``: 3-channel time series ``[T, 3]`` with a bump, dip, square wave or chirp at a
   random time over drifting noise; a small Conv1D network.
 - ``tabular``: rows of 32 named features of which 4 decide the class through a nonlinear rule;
-  an MLP behind a ``keras.layers.Normalization`` adapted on the training rows.
+  an MLP behind a ``keras.layers.Normalization`` adapted on the training rows, explained
+  against the average training row.
 - ``text``: token-id sentences ``[T]`` of filler words with sentiment keywords at random
   positions, zero-padded at the end; ``Embedding(mask_zero=True)``, average pooling, softmax.
 """
@@ -200,7 +201,13 @@ def make_tabular(count: int, seed: int = 0):
 
 
 def build_tabular_model(num_classes: int, x_train: np.ndarray):
-    """Normalization (adapted on ``x_train``), two ReLU Dense layers of 64, softmax."""
+    """Normalization (adapted on ``x_train``), two GELU Dense layers of 64, softmax.
+
+    GELU rather than ReLU: along an integration path a ReLU MLP's gradient jumps at every
+    unit that switches, and on this data a few probe examples kept their completeness delta
+    above 1% (up to 2.2%) even at ``ig_max_steps`` (512). With GELU the default rule holds
+    1% with 16-61 evaluations per example at the same accuracy.
+    """
     import keras
 
     normalize = keras.layers.Normalization(name="normalize")
