@@ -232,10 +232,6 @@ def main(argv: list[str] | None = None) -> int:
         metrics=["accuracy"],
     )
     probe_x = x_val[probe]
-    if args.task == "series":
-        # Keyed by input name until Attributions' constructor stops checking the masks of any
-        # rank-3 array probe as images' [N, H, W] (a sequence's masks are [N, T]).
-        probe_x = {model.inputs[0].name: probe_x}
     callbacks = [
         keras.callbacks.TensorBoard(args.logdir),
         Attributions(

@@ -209,11 +209,13 @@ class Attributions(base.RunCallback):
             )
 
     def _check_static(self) -> None:
+        """What can be checked without the model: an array baseline against an array probe,
+        and the masks of a probe that can only be images ([N, H, W, C])."""
         x = self._probe.x
         if isinstance(x, np.ndarray):
             _named(baselines_lib.validate, "baseline", self.baseline, x.shape[1:])
             masks = self._masks_arg
-            if masks is not None and x.ndim in (3, 4) and np.shape(masks) != x.shape[:3]:
+            if masks is not None and x.ndim == 4 and np.shape(masks) != x.shape[:3]:
                 raise ValueError(
                     f"probe_masks must have shape {x.shape[:3]} (one [H, W] mask per probe "
                     f"example); got {np.shape(masks)}"
@@ -300,6 +302,7 @@ class Attributions(base.RunCallback):
         )
         largest = max(float(np.abs(g).max()) for g in sweep.gradient_list if g is not None)
         self._warn_about(sweep.finite and ig.finite, largest, epoch)
+        self._warn_unconverged(ig, epoch)
         with self._writing(epoch):
             summary_v2.interior_gradients(
                 metadata.TAG_INTERIOR_GRADIENTS,
@@ -365,6 +368,12 @@ class Attributions(base.RunCallback):
             scalars["attributions/localization"] = share
         dashboards.write(scalars=scalars)
 
+    def _warn_unconverged(self, ig, epoch: int) -> None:
+        if self._ig_auto and not ig.converged and ig.finite and "cap" not in self._warned:
+            self._warned.add("cap")
+            message = _unconverged_message(ig, epoch, self.ig_tolerance, self.ig_max_steps)
+            warnings.warn(message, RuntimeWarning, stacklevel=3)
+
     def _warn_about(self, finite: bool, largest: float, epoch: int) -> None:
         if not finite and "nonfinite" not in self._warned:
             self._warned.add("nonfinite")
@@ -382,6 +391,18 @@ class Attributions(base.RunCallback):
                 RuntimeWarning,
                 stacklevel=2,
             )
+
+
+def _unconverged_message(ig, epoch: int, tolerance: float, max_steps: int) -> str:
+    worst = float(np.nanmax(ig.relative_delta))
+    count = int(np.sum(ig.relative_delta > tolerance))
+    return (
+        f"tb_attrib: at epoch {epoch}, ig_steps='auto' reached ig_max_steps={max_steps} with "
+        f"{count} probe example(s) still outside ig_tolerance={tolerance:g} (worst relative "
+        f"completeness {worst:.3g}); raise ig_max_steps or try ig_method='adaptive_trapezoid'. "
+        "The attributions are written as they are (the Scalars tab shows "
+        "attributions/completeness_delta_max every epoch); this is said once per fit"
+    )
 
 
 def localization(attributions: np.ndarray, masks: np.ndarray) -> float:

@@ -325,3 +325,8 @@ def test_modalities_and_masks_must_fit_the_input(tmp_path):
     _fails_before_any_epoch(
         series, x, y, Attributions(tmp_path, x, y, modality="video"), "modality must be one of"
     )
+
+
+def test_sequence_masks_are_checked_by_modality_not_as_images(tmp_path):
+    x = np.zeros((4, 50, 3), np.float32)
+    Attributions(tmp_path, x, np.zeros(4, np.int32), probe_masks=np.zeros((4, 50), bool))

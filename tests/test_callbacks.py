@@ -386,3 +386,14 @@ def test_adaptive_rule_through_the_callback_records_its_method_and_steps(tmp_pat
     assert digest.fields["method"] == "adaptive_trapezoid" and digest.fields["steps"] == 12
     assert [codec.decode_record(r).fields["steps"] for r in records[1:]] == [12] * 4
     assert np.all(np.isfinite(digest.arrays["delta"]))
+
+
+def test_auto_steps_that_hit_the_cap_warn_once_per_fit(tmp_path):
+    keras.utils.set_random_seed(0)
+    x, y = _data()
+    model = _functional()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    callback = Attributions(tmp_path, x[:4], y[:4], ig_max_steps=2, alphas=[1.0])
+    with pytest.warns(RuntimeWarning, match="reached ig_max_steps=2") as caught:
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[callback])
+    assert sum("ig_max_steps" in str(w.message) for w in caught) == 1
