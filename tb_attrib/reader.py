@@ -599,6 +599,8 @@ def _relative_delta(digests: list, out: RunAttributions) -> np.ndarray:
     written = _stack_digest(digests, "relative_delta", np.float32, np.nan)
     if written.shape != out.ig_delta.shape:
         written = np.full(out.ig_delta.shape, np.nan, np.float32)
+    if out.ig_score_input.shape != written.shape or out.ig_score_baseline.shape != written.shape:
+        return written  # no scores to compute it from
     with np.errstate(divide="ignore", invalid="ignore"):
         computed = np.abs(out.ig_delta) / np.abs(out.ig_score_input - out.ig_score_baseline)
     for i, digest in enumerate(digests):
