@@ -29,6 +29,7 @@ HTML_CLASS = "<img src=x onerror=alert(1)>"
 LONG_EPOCHS = 300
 LIVE_EPOCHS = 30
 API = "/data/plugin/tb_attrib"
+V2_RUNS = {"v2_tokens": "tokens", "v2_two": ["sequence", "tabular"]}
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +45,8 @@ def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         logs.write_run(root / name, range(10), feature_maps=False)
     _truncate(root / "truncated", 0.7)
     _overwrite_middle(root / "corrupt")
+    for name, modality in V2_RUNS.items():
+        logs.write_modality_log(root / name, modality, epochs=3, label_and_predicted=True)
     return root
 
 
@@ -79,6 +82,7 @@ def server(request: pytest.FixtureRequest, logdir: Path) -> tuple[str, str]:
                 and len(runs.get("main", {}).get("epochs", ())) == 5
                 and len(runs.get("restart", {}).get("epochs", ())) == 5
                 and {HTML_RUN, "truncated", "corrupt"} <= set(runs)
+                and all(len(runs.get(name, {}).get("epochs", ())) == 3 for name in V2_RUNS)
             )
 
         wait_until(loaded, timeout=120, what="TensorBoard to load the test logs")
@@ -175,6 +179,25 @@ def test_every_route_returns_what_was_written(server: tuple[str, str], logdir: P
     maps = _bundle(_get(base, "feature_maps", run="main", layer=logs.LAYER, index=1))
     assert codec.decode_record(maps[0]).fields == {"epochs": list(range(5)), "layer": logs.LAYER}
     assert maps[1:] == [fm[epoch][2] for epoch in range(5)]
+
+
+@pytest.mark.parametrize("name", list(V2_RUNS))
+def test_v2_runs_of_other_modalities(server: tuple[str, str], logdir: Path, name: str) -> None:
+    """Format v2 (tokens; a sequence beside a table): described, and served as written."""
+    base, _ = server
+    written = logs.written_records(logdir / name)
+    digest = codec.decode_record(written[logs.PROBE_TAG][0][0])
+    run = _runs(base)[name]
+    assert run["inputs"] == digest.fields["inputs"] and run["head"] == digest.fields["head"]
+    assert run["format_version"] == 2 and run["label_values"] is None
+    assert _bundle(_get(base, "probe", run=name)) == written[logs.PROBE_TAG][0]
+    sweep, ig = written[logs.SWEEP_TAG], written[logs.IG_TAG]
+    for index in (0, 1):  # example 1 has predicted-class maps in the first epochs
+        records = _bundle(_get(base, "example", run=name, index=index))
+        assert records[1::2] == [sweep[e][1 + index] for e in range(3)]
+        assert records[2::2] == [ig[e][1 + index] for e in range(3)]
+    gallery = _bundle(_get(base, "gallery", run=name))
+    assert gallery[1:] == [r for e in range(3) for r in (sweep[e][0], ig[e][0])]
 
 
 def test_a_300_epoch_run_keeps_every_epoch(server: tuple[str, str], logdir: Path) -> None:
