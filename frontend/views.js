@@ -63,13 +63,15 @@ export function viewFor(modality) {
 
 /**
  * The modality to show: the first model input's, as the probe digest describes it
- * (`probe.inputs[0].modality`, model.parseProbe; summary format 2), else a `modality` in the
- * run's description, else the image view's (logs of format 1 name none).
+ * (`probe.inputs`, model.parseProbe; summary format 2) or else the runs route (`run.inputs`),
+ * else the image view's (format-1 logs name none).
  */
 export function modalityOf(probe, run) {
-  const first = probe && Array.isArray(probe.inputs) ? probe.inputs[0] : null;
-  if (first && typeof first.modality === 'string') return first.modality;
-  return run && typeof run.modality === 'string' ? run.modality : DEFAULT_MODALITY;
+  for (const inputs of [probe && probe.inputs, run && run.inputs]) {
+    const first = Array.isArray(inputs) ? inputs[0] : null;
+    if (first && typeof first.modality === 'string') return first.modality;
+  }
+  return DEFAULT_MODALITY;
 }
 
 /** Registered modality names. */

@@ -34,8 +34,9 @@ test('the modality comes from the probe, then the run, else image', () => {
   assert.equal(modalityOf(v1Probe, { run: 'r' }), 'image');
   assert.equal(modalityOf(null, null), 'image');
   assert.equal(modalityOf({ inputs: [{ name: 'x', modality: 'tokens' }, { modality: 'image' }] }, null), 'tokens');
-  assert.equal(modalityOf({ inputs: [] }, { modality: 'tabular' }), 'tabular');
-  assert.equal(modalityOf({ inputs: [{ modality: 3 }] }, {}), 'image');
+  assert.equal(modalityOf({ inputs: [] }, { inputs: [{ modality: 'tabular' }] }), 'tabular');
+  assert.equal(modalityOf(null, { inputs: [{ name: 'input', modality: 'image', shape: [32, 32, 3] }] }), 'image');
+  assert.equal(modalityOf({ inputs: [{ modality: 3 }] }, { inputs: null }), 'image');
   // A modality nobody registered yet still opens, in the image view.
   assert.equal(viewFor(modalityOf({ inputs: [{ modality: 'sequence' }] })), ImageView);
 });
