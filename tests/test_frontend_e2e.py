@@ -149,6 +149,11 @@ def test_tab_is_listed_and_opens(session: Session) -> None:
     )
     assert len(session.epochs) >= 3
     session.wait_rendered(session.epochs[-1])  # opens at the newest epoch
+    # The other run also shows "Example #0" at its newest epoch: wait until the demo's gallery
+    # (one thumbnail per probe example) is the one on screen.
+    frame.wait_for_function(
+        f"document.querySelectorAll('.thumb').length === {session.demo['num_examples']}"
+    )
     session.shot("01-opened")
 
 

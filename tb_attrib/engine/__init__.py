@@ -1,4 +1,4 @@
-"""The attribution engine: interior and integrated gradients in pure TensorFlow.
+"""The attribution engine: interior and integrated gradients of Keras models.
 
 Usable without any callback, from a notebook or a custom training loop::
 
@@ -7,22 +7,34 @@ Usable without any callback, from a notebook or a custom training loop::
     sweep = tb_attrib.interior_gradients(model, x, alphas=[0.1, 0.5, 1.0])
 """
 
-from tb_attrib.engine.attribution import (
-    DEFAULT_MAX_STEPS,
-    DEFAULT_METHOD,
-    DEFAULT_STEPS,
-    DEFAULT_TOLERANCE,
-    AttributionEngine,
-    IntegratedGradientsResult,
-    InteriorGradientsResult,
-    default_batch_size,
-    engine_for,
-    integrated_gradients,
-    interior_gradients,
-    validate_alphas,
-    validate_steps,
-)
+import importlib
+
 from tb_attrib.engine.quadrature import METHODS
+
+# TensorFlow is loaded only when a name that needs it is first used, so that the pure-NumPy
+# modules (completeness, heads, quadrature, baselines) import without it.
+_FROM_ATTRIBUTION = (
+    "DEFAULT_MAX_STEPS",
+    "DEFAULT_METHOD",
+    "DEFAULT_STEPS",
+    "DEFAULT_TOLERANCE",
+    "AttributionEngine",
+    "IntegratedGradientsResult",
+    "InteriorGradientsResult",
+    "default_batch_size",
+    "engine_for",
+    "integrated_gradients",
+    "interior_gradients",
+    "validate_alphas",
+    "validate_steps",
+)
+
+
+def __getattr__(name: str) -> object:
+    if name in _FROM_ATTRIBUTION:
+        return getattr(importlib.import_module("tb_attrib.engine.attribution"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 CLASSIC_ALPHAS = (0.01, 0.02, 0.03, 0.04, 0.1, 0.5, 0.6, 0.7, 0.8, 1.0)
 """The alpha sweep of the interior-gradients paper, the callbacks' default."""

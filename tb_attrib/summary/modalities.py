@@ -1,5 +1,6 @@
 """How each input modality becomes display records: the one place on the write side that
-knows a modality (``frontend/views/`` is its counterpart on the show side).
+knows a modality (``frontend/views.js`` and its ``view_*.js`` modules are its counterpart on
+the show side).
 
 For every input a :class:`InputSpec` names the modality and its display options, and the
 modality turns
