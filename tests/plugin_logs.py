@@ -468,7 +468,8 @@ class _Synthetic:
     for the label and for a wrong class; ``noise`` a smooth zero-mean pattern of the same
     shape (what an untrained model attributes, zero on padding); ``region`` and
     ``decoy_region`` (``[N, *shape]``, 1 inside) are where each one's evidence lies, and
-    where the completeness correction goes.
+    where the completeness correction goes as training progresses (early on it is spread over
+    ``support``, the whole input but padding).
     """
 
     spec: object
@@ -479,6 +480,7 @@ class _Synthetic:
     noise: np.ndarray
     region: np.ndarray
     decoy_region: np.ndarray
+    support: np.ndarray | None = None
 
     def attributions(
         self,
@@ -493,7 +495,9 @@ class _Synthetic:
         of the label (the ``pattern``), or of a wrong predicted class (the ``distractor``)."""
         pick = slice(None) if rows is None else rows
         pattern = (self.distractor if predicted else self.pattern)[pick]
-        weight = (self.decoy_region if predicted else self.region)[pick]
+        region = (self.decoy_region if predicted else self.region)[pick]
+        support = np.ones_like(region) if self.support is None else self.support[pick]
+        weight = t * region + (1 - t) * support * region.sum() / max(support.sum(), 1e-6)
         noise = self.noise[pick]
         n, lead = pattern.shape[0], (-1,) + (1,) * (pattern.ndim - 1)
         total = np.asarray(total, np.float64).reshape(n)
@@ -673,6 +677,7 @@ def _tokens(rng, n, shape, name, names, vocabulary_size) -> _Synthetic:
         noise=(_smooth(rng, n, (length,), waves=6) * real).astype(np.float32),
         region=mask.astype(np.float32),
         decoy_region=decoy.astype(np.float32),
+        support=real.astype(np.float32),
     )
 
 
@@ -763,3 +768,43 @@ def _scores(head: str, predictions: np.ndarray, targets: np.ndarray):
     if head == "regression":
         return score_input, np.zeros_like(score_input)
     return score_input, predictions[rows, 0, column].astype(np.float32)
+
+
+GALLERY = {
+    "image": {"modality": "image", "feature_maps": True},
+    "sequence": {"modality": "sequence"},
+    "tabular": {"modality": "tabular"},
+    "tokens": {"modality": "tokens"},
+    "image_and_tabular": {"modality": ["image", "tabular"]},
+    "binary": {"modality": "image", "head": "binary", "label_and_predicted": True},
+    "regression": {"modality": "tabular", "head": "regression", "width": 2},
+    "multilabel": {"modality": "sequence", "head": "multilabel"},
+    "tokens_predicted": {"modality": "tokens", "label_and_predicted": True},
+    "fixed_meta": {"modality": ["image", "tabular"], "fixed": [1]},
+}
+"""Runs :func:`write_modality_gallery` writes: one of each modality, head and input layout."""
+
+
+def write_modality_gallery(
+    root: Path | str, *, realistic: bool = False, **options: object
+) -> dict[str, ModalityLog]:
+    """Writes every run of :data:`GALLERY` under ``root`` (``options`` go to each run)."""
+    return {
+        name: write_modality_log(Path(root) / name, realistic=realistic, **{**case, **options})
+        for name, case in GALLERY.items()
+    }
+
+
+if __name__ == "__main__":  # python tests/plugin_logs.py LOGDIR [--realistic]: to look at
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Writes synthetic format-v2 tb_attrib logs.")
+    parser.add_argument("logdir")
+    parser.add_argument("--realistic", action="store_true", help="real-model input sizes")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--examples", type=int, default=8)
+    args = parser.parse_args()
+    write_modality_gallery(
+        args.logdir, realistic=args.realistic, epochs=args.epochs, examples=args.examples
+    )
+    print(f"tensorboard --logdir {args.logdir}")
