@@ -150,3 +150,59 @@ def test_integrated_gradients_records_hold_each_examples_steps(tmp_path):
             assert [r.fields["steps"] for r in records[1:]] == [16, 61, 31]
             return
     pytest.fail("no summary written")
+
+
+def _written(tmp_path):
+    from tensorboard.backend.event_processing import event_file_loader
+
+    records = {}
+    for path in sorted(tmp_path.glob("events.out.tfevents*")):
+        for event in event_file_loader.EventFileLoader(str(path)).Load():
+            for value in event.summary.value:
+                records[value.tag] = [codec.decode_record(b) for b in value.tensor.string_val]
+    return records
+
+
+def test_token_attributions_are_written_whatever_their_values(tmp_path):
+    """A vocabulary is checked against the probe's ids, never against attribution values."""
+    import tensorflow as tf
+
+    from tb_attrib.summary import modalities, summary_v2
+
+    spec = modalities.InputSpec("ids", "tokens", vocabulary=["<pad>", "a", "b"])
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    with writer.as_default(step=0):
+        assert summary_v2.probe("p", np.array([[1, 2, 0]]), input_specs=[spec])
+        assert summary_v2.integrated_gradients(
+            "ig",
+            attributions=np.array([[-3.5, 7.0, 0.0]]),
+            delta=[0.0],
+            targets=[0],
+            input_specs=[spec],
+        )
+        with pytest.raises(ValueError, match="vocabulary has 3 tokens"):
+            summary_v2.probe("bad", np.array([[1, 5, 0]]), input_specs=[spec])
+    writer.close()
+    records = _written(tmp_path)
+    assert records["p"][1].fields["tokens"] == ["a", "b", "<pad>"]
+    np.testing.assert_allclose(
+        codec.dequantize_maps(records["ig"][1].arrays["map"], records["ig"][1].arrays["scale"]),
+        [-3.5, 7.0, 0.0],
+        rtol=0.02,
+    )
+
+
+def test_probe_keeps_fractional_labels_as_values(tmp_path):
+    import tensorflow as tf
+
+    from tb_attrib.summary import summary_v2
+
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    with writer.as_default(step=0):
+        summary_v2.probe("values", np.zeros((3, 4)), labels=np.array([0.7, 1.9, 2.5]))
+        summary_v2.probe("ids", np.zeros((3, 4)), labels=np.array([0.0, 1.0, 2.0]))
+    writer.close()
+    records = _written(tmp_path)
+    np.testing.assert_allclose(records["values"][0].arrays["label_values"][:, 0], [0.7, 1.9, 2.5])
+    np.testing.assert_array_equal(records["ids"][0].arrays["labels"], [0, 1, 2])
+    assert records["values"][0].fields["display_range"] is None  # a tabular probe

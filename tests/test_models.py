@@ -227,7 +227,9 @@ def test_several_inputs_have_one_delta_and_fixed_inputs_stay_fixed(tmp_path):
     callback = Attributions(
         tmp_path, probe, np.zeros(6, np.int32), fixed_inputs=["weight"], ig_steps=128
     )
-    model.fit(probe, np.zeros(6, np.int32), epochs=1, verbose=0, callbacks=[callback])
+    activations = ActivationSummaries(tmp_path, x)  # the same probes, here as a dict
+    model.fit(probe, np.zeros(6, np.int32), epochs=1, verbose=0, callbacks=[callback, activations])
+    assert any(t.startswith("activations/dense") for t in _scalars(tmp_path))
     record = _records(tmp_path, metadata.TAG_INTEGRATED_GRADIENTS)[0][1]
     inputs = _records(tmp_path, metadata.TAG_PROBE)[0][0].fields["inputs"]
     assert [d["name"] for d in inputs] == names
@@ -284,3 +286,48 @@ def test_label_and_predicted_writes_a_second_map_for_mistakes(tmp_path):
         else:
             assert "predicted_target" not in record.fields
     assert any(now != y)
+
+
+def test_a_second_fit_starts_afresh(tmp_path):
+    """Per-fit state (probe written, warnings, feature-map channels) is reset in
+    on_train_begin: a second fit into another log directory writes its own probe."""
+    keras.utils.set_random_seed(5)
+    x, body = _image()
+    model = keras.Sequential([body, keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    y = HEADS["multiclass"][2](_signal(x))
+    attributions = Attributions(tmp_path / "a", x[:4], y[:4], ig_steps=8, alphas=[1.0])
+    activations = ActivationSummaries(tmp_path / "a", x[:4], max_channels=2)
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[attributions, activations])
+    chosen = dict(activations._channels)
+    for callback in (attributions, activations):
+        callback.log_dir = str(tmp_path / "b")
+        callback.run_dir = str(tmp_path / "b" / "probe")
+    model.fit(x, y, epochs=2, initial_epoch=1, verbose=0, callbacks=[attributions, activations])
+    assert sorted(_records(tmp_path / "b", metadata.TAG_PROBE)) == [1]
+    assert set(activations._channels) == set(chosen)
+
+
+def test_a_dataset_of_dicts_is_a_probe(tmp_path):
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(6)
+    image = keras.Input((6, 6, 1), name="image")
+    meta = keras.Input((4,), name="meta")
+    hidden = keras.layers.Concatenate()([keras.layers.Flatten()(image), meta])
+    model = keras.Model(
+        {"image": image, "meta": meta}, keras.layers.Dense(2, activation="softmax")(hidden)
+    )
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    x = {
+        "image": RNG.uniform(size=(10, 6, 6, 1)).astype(np.float32),
+        "meta": RNG.normal(size=(10, 4)).astype(np.float32),
+    }
+    y = (x["meta"][:, 0] > 0).astype(np.int32)
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
+    callback = Attributions(tmp_path, dataset, probe_size=6, ig_steps=16, alphas=[1.0])
+    model.fit(dataset, epochs=1, verbose=0, callbacks=[callback])
+    probe = _records(tmp_path, metadata.TAG_PROBE)[0]
+    assert [d["name"] for d in probe[0].fields["inputs"]] == ["image", "meta"]
+    np.testing.assert_array_equal(probe[0].arrays["labels"], y[:6])
+    np.testing.assert_allclose(probe[1].arrays["values@1"], x["meta"][0])

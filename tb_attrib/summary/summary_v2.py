@@ -60,12 +60,17 @@ def probe(
         :mod:`tb_attrib.engine.heads`); default multiclass.
       description: Optional Markdown description.
     """
-    values, specs = _inputs_and_specs(inputs, input_specs)
+    values, specs = _inputs_and_specs(inputs, input_specs, check_names=True)
     n = values[0].shape[0]
     per_input_masks = _per_input(masks, len(values))
     digest_arrays = {}
     label_values = None if labels is None else np.asarray(labels)
-    if label_values is not None and label_values.dtype.kind == "f" and label_values.ndim == 2:
+    as_values = (
+        label_values is not None
+        and label_values.dtype.kind == "f"
+        and (label_values.ndim == 2 or not np.all(label_values == np.round(label_values)))
+    )
+    if as_values:
         digest_arrays["label_values"] = label_values.astype(np.float32).reshape(n, -1)
     elif label_values is not None:
         digest_arrays["labels"] = label_values.astype(np.int32).reshape(n)
@@ -75,7 +80,7 @@ def probe(
         {
             "num_examples": int(n),
             "input_shape": first["shape"],
-            "display_range": first.get("display_range", [0.0, 1.0]),
+            "display_range": first.get("display_range"),  # of input 0 when it is an image
             "class_names": [str(c) for c in class_names] if class_names is not None else None,
             "inputs": descriptors,
             "head": dict(head) if head is not None else None,
@@ -284,8 +289,9 @@ def _predicted_maps(predicted: object, specs, n: int) -> dict[int, dict]:
     return out
 
 
-def _inputs_and_specs(values: object, specs, leading: int = 1):
-    """``values`` as a list (one per input, None allowed) and one spec per input."""
+def _inputs_and_specs(values: object, specs, leading: int = 1, check_names: bool = False):
+    """``values`` as a list (one per input, None allowed) and one spec per input; with
+    ``check_names``, the specs' names checked against the inputs (the probe only)."""
     if isinstance(values, Mapping):
         names = list(values)
         values = [values[k] for k in names]
@@ -306,7 +312,7 @@ def _inputs_and_specs(values: object, specs, leading: int = 1):
     specs = list(specs)
     if len(specs) != len(arrays):
         raise ValueError(f"input_specs has {len(specs)} entries for {len(arrays)} inputs")
-    if leading == 1 and all(a is not None for a in arrays):
+    if check_names:
         for spec, a in zip(specs, arrays, strict=True):
             modalities.of(spec).check_names(spec, a)
     return arrays, specs
