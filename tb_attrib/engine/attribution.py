@@ -376,7 +376,7 @@ class AttributionEngine:
         if isinstance(target, heads.Targets):
             return target
         outputs = self.outputs(x) if outputs is None else outputs
-        head = self.head(x)
+        head = self.head(x) if self._head is None else self._head
         return heads.resolve_targets(head, target, outputs, labels)
 
     # ---- paths -------------------------------------------------------------------------------
@@ -422,8 +422,9 @@ class AttributionEngine:
         draws = max(b.shape[0] for b in made)
         return [np.broadcast_to(b, (draws, *b.shape[1:])) if b.shape[0] == 1 else b for b in made]
 
-    def _problem(self, values, baseline, targets, size, num_samples):
-        """The paths of every example and baseline draw (draw-major rows) and the scores."""
+    def _problem(self, values, baseline, target, size, num_samples):
+        """The paths of every example and baseline draw (draw-major rows), their targets and
+        scores, from one forward pass over the inputs and every baseline."""
         setup = self._setup
         ends, held = self._path_ends(values)
         bases = self._baselines(baseline, values, ends, num_samples)
@@ -435,6 +436,11 @@ class AttributionEngine:
             [np.concatenate([h, t]) for h, t in zip(held, tiled_held, strict=True)],
             size,
         )
+        if self._head is None:
+            self._head = heads.detect(
+                self.model, outputs[:n], head=self._head_arg, output_kind=self._output_kind_arg
+            )
+        targets = self.targets(target, None, outputs[:n])
         score_input = targets.scores(outputs[:n])
         score_bases = targets.scores(outputs[n:].reshape(draws, n, -1))  # [S, N]
         problem = integrate.PathProblem(
@@ -447,7 +453,7 @@ class AttributionEngine:
             change=(score_input[None] - score_bases).reshape(-1),
             size=size,
         )
-        return problem, outputs[:n], score_input, score_bases
+        return problem, targets, score_input, score_bases
 
     def _size(self, values, batch_size) -> int:
         if batch_size is not None:
@@ -473,10 +479,8 @@ class AttributionEngine:
         values = self.prepare(x)
         alphas = validate_alphas(alphas)
         size = self._size(values, batch_size)
-        outputs = self.outputs(x, size)
-        head = self.head(x)
-        targets = self.targets(target, x, outputs)
-        problem, _, _, _ = self._problem(values, baseline, targets, size, 1)
+        problem, targets, _, _ = self._problem(values, baseline, target, size, 1)
+        head = self._head
         n, k = values[0].shape[0], alphas.shape[0]
         stream = np.repeat(np.arange(n, dtype=np.int32), k)
         grads, raw, picked = problem.kernel.gradients(
@@ -524,10 +528,8 @@ class AttributionEngine:
             _check_tolerance(tolerance, max_steps, method)
         values = self.prepare(x)
         size = self._size(values, batch_size)
-        outputs = self.outputs(x, size)
-        targets = self.targets(target, x, outputs)
-        problem, _, score_input, score_bases = self._problem(
-            values, baseline, targets, size, num_baseline_samples
+        problem, targets, score_input, score_bases = self._problem(
+            values, baseline, target, size, num_baseline_samples
         )
         bounds = completeness.bounds(problem.change, tolerance) if auto else None
         if method == adaptive.METHOD:
