@@ -21,7 +21,7 @@ attributed input at once, each gets its own attributions, and one delta covers t
 inputs (integer ids reaching an embedding layer) are attributed at the embedding's output and
 summed over the embedding dimension, so their attributions are ``[N, T]``, one per token.
 
-All gradients go through one :class:`tb_attrib.engine.kernel.PathKernel` per engine, whose
+All gradients go through one path kernel per engine (:mod:`tb_attrib.engine.kernel`), whose
 ``tf.function``s trace once per model and input shapes; interpolated inputs are fed in chunks
 of ``batch_size`` with ``training=False``, and fixed rules accumulate weighted sums instead of
 keeping gradients, so memory is bounded by ``batch_size``, not by ``steps``.
@@ -38,7 +38,7 @@ import numpy as np
 
 from tb_attrib.engine import adaptive, completeness, forward, heads, inputs, integrate, quadrature
 from tb_attrib.engine import baselines as baselines_lib
-from tb_attrib.engine.kernel import PathKernel
+from tb_attrib.engine import kernel as kernel_lib
 
 DEFAULT_METHOD = "riemann_trapezoid"
 """The trapezoid rule: nested under refinement (16, 31, 61, ... points reuse every earlier
@@ -166,7 +166,7 @@ class _Setup:
     layout: inputs.InputLayout
     modalities: list[str]
     slots: list[forward.Slot]
-    kernel: PathKernel
+    kernel: kernel_lib.PathKernelBase
     output_key: object
     shapes: list[tuple]
 
@@ -311,7 +311,7 @@ class AttributionEngine:
             ) from None
         key = forward.resolve_output(self.model, sample, self.output)
         run = forward.build(self.model, layout, slots, key)
-        kernel = PathKernel(run, attributed, fixed)
+        kernel = kernel_lib.make(run, attributed, fixed, self.model)
         shapes = [tuple(v.shape[1:]) for v in values]
         return _Setup(layout, modalities, slots, kernel, key, shapes)
 
@@ -339,7 +339,7 @@ class AttributionEngine:
         return list(self._setup.modalities) if self._setup else None
 
     @property
-    def kernel(self) -> PathKernel | None:
+    def kernel(self) -> kernel_lib.PathKernelBase | None:
         return self._setup.kernel if self._setup else None
 
     def embedding_layers(self) -> list:

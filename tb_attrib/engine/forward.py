@@ -10,9 +10,11 @@ Each model input is a *slot* of one of three kinds:
                   returns the interpolated embeddings, so everything after the embedding,
                   its mask included (computed from the ids), is the model's own code.
 
-:func:`build` returns a :data:`tb_attrib.engine.kernel.Forward` for the kernel, always called
-with ``training=False`` and cast to float32 ``[batch, W]`` (mixed precision gives float16 or
-bfloat16 outputs).
+:func:`build` returns the function a kernel differentiates, always called with
+``training=False`` and cast to float32 ``[batch, W]`` (mixed precision gives float16 or
+bfloat16 outputs). It is written with ``keras.ops`` only, so every backend's kernel uses the
+same one; a kernel may pass its own ``call`` (JAX passes ``model.stateless_call`` with the
+variable values it traces with).
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ import contextlib
 import dataclasses
 from collections.abc import Mapping, Sequence
 
+import keras
 import numpy as np
-import tensorflow as tf
 
 from tb_attrib.engine.inputs import InputLayout
 
@@ -38,10 +40,14 @@ class Slot:
 
 
 def build(model: object, layout: InputLayout, slots: Sequence[Slot], output: object):
-    """``forward(attributed, fixed) -> [batch, W]``; ``output`` picks the output (see
-    :func:`pick_output`)."""
+    """``forward(attributed, fixed, call=None) -> [batch, W]``; ``output`` picks the output
+    (see :func:`pick_output`); ``call(inputs)`` runs the model (default
+    ``model(inputs, training=False)``)."""
 
-    def forward(attributed: list, fixed: list) -> tf.Tensor:
+    def run(inputs):
+        return model(inputs, training=False)
+
+    def forward(attributed: list, fixed: list, call=None):
         values, injected = [], []
         a, f = iter(attributed), iter(fixed)
         for slot in slots:
@@ -53,9 +59,9 @@ def build(model: object, layout: InputLayout, slots: Sequence[Slot], output: obj
                 values.append(next(f))
                 injected.append((slot.embedding, next(a)))
         with _injected(injected):
-            out = model(layout.assemble(values), training=False)
-        out = tf.cast(pick_output(out, output), tf.float32)
-        return tf.reshape(out, [tf.shape(out)[0], -1])
+            out = (call or run)(layout.assemble(values))
+        out = keras.ops.cast(pick_output(out, output), "float32")
+        return keras.ops.reshape(out, (keras.ops.shape(out)[0], -1))
 
     return forward
 
@@ -68,7 +74,7 @@ def _injected(pairs: list):
         saved.append((layer, layer.__dict__.get("call")))
 
         def call(*args, _tensor=tensor, _layer=layer, **kwargs):
-            return tf.cast(_tensor, _layer.compute_dtype)
+            return keras.ops.cast(_tensor, _layer.compute_dtype)
 
         layer.__dict__["call"] = call
     try:
@@ -83,7 +89,8 @@ def _injected(pairs: list):
 
 def embed(layer: object, ids: np.ndarray) -> np.ndarray:
     """The float32 output of embedding ``layer`` for ``ids``."""
-    return np.asarray(tf.cast(layer(tf.constant(ids)), tf.float32))
+    out = layer(keras.ops.convert_to_tensor(np.asarray(ids, np.int32)))
+    return keras.ops.convert_to_numpy(keras.ops.cast(out, "float32"))
 
 
 def output_names(model: object, sample: object) -> list | None:
@@ -142,4 +149,5 @@ def pick_output(out: object, key: object) -> object:
 
 def sample_output(model: object, layout: InputLayout, values: Sequence[np.ndarray]) -> object:
     """One ``training=False`` call on the first two examples (to learn the output structure)."""
-    return model(layout.assemble([tf.constant(v[:2]) for v in values]), training=False)
+    tensors = [keras.ops.convert_to_tensor(v[:2]) for v in values]
+    return model(layout.assemble(tensors), training=False)

@@ -25,7 +25,7 @@ import numpy as np
 
 from tb_attrib.engine import adaptive as adaptive_rule
 from tb_attrib.engine import quadrature
-from tb_attrib.engine.kernel import PathKernel
+from tb_attrib.engine.kernel import PathKernelBase
 
 AUTO_START_STEPS = 16
 """First rule of ``steps="auto"`` for nested rules, whose refinements reuse every evaluation."""
@@ -53,7 +53,7 @@ class PathProblem:
       size: Points per model call.
     """
 
-    kernel: PathKernel
+    kernel: PathKernelBase
     x: tuple
     base: tuple
     held: tuple
