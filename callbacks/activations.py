@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from tb_attrib.callbacks import base, dashboards
 from tb_attrib.callbacks import probe as probe_lib
@@ -46,11 +45,13 @@ def is_conv(layer: keras.layers.Layer) -> bool:
 
 
 class LayerCapture:
-    """Outputs of chosen layers for a batch, in one ``tf.function`` traced once.
+    """Outputs of chosen layers for a batch.
 
     Works alike for Functional, Sequential (with or without an ``Input``) and subclassed
-    models: while the function is traced, each chosen layer's ``call`` is wrapped to record its
-    output, then restored; the traced graph keeps returning those outputs on every call.
+    models: while the model runs, each chosen layer's ``call`` is wrapped to record its output,
+    then restored. On TensorFlow this happens once, while one ``tf.function`` is traced, and
+    the graph keeps returning those outputs; on JAX and PyTorch the model runs eagerly with the
+    wrappers in place (JAX reads the variables Keras synced for the callback).
     """
 
     def __init__(
@@ -59,10 +60,14 @@ class LayerCapture:
         self.model = model
         self.layers = list(layers)
         self.names = list(names)
-        self._fn = tf.function(self._run, reduce_retracing=True)
+        self._fn = self._run
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
 
-    def _run(self, x: tf.Tensor) -> dict[str, tf.Tensor]:
-        captured: dict[str, tf.Tensor] = {}
+            self._fn = tf.function(self._run, reduce_retracing=True)
+
+    def _run(self, x: object) -> dict[str, object]:
+        captured: dict[str, object] = {}
         patched = []
         for name, layer in zip(self.names, self.layers, strict=True):
             original = layer.__dict__.get("call")
@@ -70,8 +75,8 @@ class LayerCapture:
 
             def recording(*args, _bound=bound, _name=name, **kwargs):
                 out = _bound(*args, **kwargs)
-                if isinstance(out, tf.Tensor):
-                    captured[_name] = tf.cast(out, tf.float32)
+                if keras.ops.is_tensor(out):
+                    captured[_name] = keras.ops.cast(out, "float32")
                 return out
 
             layer.__dict__["call"] = recording
@@ -87,8 +92,21 @@ class LayerCapture:
         return captured
 
     def __call__(self, x: object) -> dict[str, np.ndarray]:
-        tensors = tf.nest.map_structure(tf.constant, x)
-        return {name: value.numpy() for name, value in self._fn(tensors).items()}
+        tensors = keras.tree.map_structure(keras.ops.convert_to_tensor, x)
+        with _no_gradients():
+            found = self._fn(tensors)
+        return {name: keras.ops.convert_to_numpy(value) for name, value in found.items()}
+
+
+def _no_gradients():
+    """PyTorch records no autograd graph for the capture; other backends need nothing."""
+    if keras.backend.backend() == "torch":
+        import torch
+
+        return torch.no_grad()
+    import contextlib
+
+    return contextlib.nullcontext()
 
 
 class ActivationSummaries(base.RunCallback):
@@ -143,9 +161,7 @@ class ActivationSummaries(base.RunCallback):
         self.feature_maps = bool(feature_maps)
         self.probe_size = probe_size
         self._probe_x = probe_x
-        self._probe = (
-            None if isinstance(probe_x, tf.data.Dataset) else probe_lib.make_probe(probe_x)
-        )
+        self._probe = None if probe_lib.is_dataset(probe_x) else probe_lib.make_probe(probe_x)
         self._capture: LayerCapture | None = None
         self._channels: dict[str, np.ndarray] = {}
         self._conv: set[str] = set()
@@ -177,6 +193,7 @@ class ActivationSummaries(base.RunCallback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if not self._due(epoch):
             return
+        self._capture.model = self.model  # on JAX, reading self.model syncs the training state
         outputs = self._capture(self._probe.x)
         histograms, scalars = {}, {}
         for name, value in outputs.items():

@@ -8,7 +8,6 @@ import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import tensorflow as tf
 
 from tb_attrib.callbacks import base, dashboards, explained
 from tb_attrib.callbacks import probe as probe_lib
@@ -178,7 +177,7 @@ class Attributions(base.RunCallback):
         self.probe_size = probe_size
         self._target_arg = target
         self._masks_arg = probe_masks
-        if not isinstance(probe_x, tf.data.Dataset):
+        if not probe_lib.is_dataset(probe_x):
             # Everything that does not need the model is checked now.
             self._probe = probe_lib.make_probe(probe_x, probe_y)
             self._check_static()
@@ -287,6 +286,7 @@ class Attributions(base.RunCallback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if not self._due(epoch):
             return
+        self._engine.model = self.model  # on JAX, reading self.model syncs the training state
         x = self._probe.x
         targets = self._targets
         if targets is None:  # the prediction of this epoch's weights

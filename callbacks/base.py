@@ -50,7 +50,10 @@ def check_probe(model: keras.Model, x: object) -> None:
                 f"expects inputs of shape {tuple(shape)}"
             )
     try:
-        model(layout.assemble([tf.constant(np.asarray(v)[:2]) for v in values]), training=False)
+        model(
+            layout.assemble([keras.ops.convert_to_tensor(np.asarray(v)[:2]) for v in values]),
+            training=False,
+        )
     except Exception as e:  # any failure here means the probe does not fit the model
         raise ValueError(
             f"probe_x cannot be fed to the model (its inputs are {layout.describe()}): "

@@ -14,10 +14,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
+import keras
 import numpy as np
-import tensorflow as tf
 
 DEFAULT_DATASET_PROBE_SIZE = 16
+
+
+def is_dataset(value: object) -> bool:
+    """True for a ``tf.data.Dataset`` (checked without importing TensorFlow)."""
+    kind = type(value)
+    return kind.__module__.startswith("tensorflow") and hasattr(value, "element_spec")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +72,7 @@ def _map(fn, x: object) -> object:
 def _is_batched(spec: object, model_input_rank: int | None) -> bool:
     """Whether dataset elements are batches: a leading ``None`` axis, or one more axis than
     the model's input (``model_input_rank``, batch axis included)."""
-    first = tf.nest.flatten(spec)[0]
+    first = keras.tree.flatten(spec)[0]
     rank = first.shape.rank
     return (rank is not None and rank > 0 and first.shape[0] is None) or (
         model_input_rank is not None and rank == model_input_rank
@@ -74,13 +80,16 @@ def _is_batched(spec: object, model_input_rank: int | None) -> bool:
 
 
 def from_dataset(
-    dataset: tf.data.Dataset, size: int, model_input_rank: int | None
+    dataset: object, size: int, model_input_rank: int | None
 ) -> tuple[object, np.ndarray | None]:
-    """Takes the first ``size`` examples of a dataset of ``x`` or ``(x, y)`` elements."""
+    """Takes the first ``size`` examples of a ``tf.data.Dataset`` of ``x`` or ``(x, y)``
+    elements."""
+    import tensorflow as tf
+
     spec = dataset.element_spec
     pair = isinstance(spec, tuple) and len(spec) in (2, 3) and not isinstance(spec[0], tuple)
     x_spec = spec[0] if pair else spec
-    leaves = tf.nest.flatten(x_spec)
+    leaves = keras.tree.flatten(x_spec)
     if not leaves or not all(isinstance(s, tf.TensorSpec) for s in leaves):
         raise ValueError(
             "probe_x: a dataset probe must yield x or (x, y), with x a tensor, a tuple or a dict "
@@ -92,15 +101,15 @@ def from_dataset(
     taken = 0
     for element in dataset:
         x = element[0] if pair else element
-        xs.append(tf.nest.map_structure(np.asarray, x))
+        xs.append(keras.tree.map_structure(np.asarray, x))
         if pair and len(element) > 1:
             ys.append(np.asarray(element[1]))
-        taken += tf.nest.flatten(xs[-1])[0].shape[0]
+        taken += keras.tree.flatten(xs[-1])[0].shape[0]
         if taken >= size:
             break
     if not xs:
         raise ValueError("probe_x: the dataset is empty; a probe needs at least one example")
-    x = tf.nest.map_structure(lambda *parts: np.concatenate(parts)[:size], *xs)
+    x = keras.tree.map_structure(lambda *parts: np.concatenate(parts)[:size], *xs)
     if isinstance(x, tuple):
         x = list(x)
     y = np.concatenate(ys)[:size] if ys and len(ys) == len(xs) else None
@@ -121,7 +130,7 @@ def make_probe(
         lengths, or labels whose count differs from the probe's.
     """
     y_source = probe_y
-    if isinstance(probe_x, tf.data.Dataset):
+    if is_dataset(probe_x):
         x, dataset_y = from_dataset(probe_x, dataset_size, model_input_rank)
         y_source = probe_y if probe_y is not None else dataset_y
     else:
