@@ -14,12 +14,12 @@ import { paletteLuts } from './colormap.js';
 import { Controls } from './controls.js';
 import { el, replaceChildren, setText } from './dom.js';
 import { emptyState } from './emptystate.js';
-import { formatPercent } from './format.js';
 import { Gallery } from './gallery.js';
 import { connectHost, watchTheme } from './host.js';
 import { IgPanel } from './igstats.js';
 import { Legend } from './legend.js';
-import { className, galleryPrediction } from './model.js';
+import { Head } from './heads.js';
+import { InputPanels } from './panels.js';
 import { Playback, bindPlaybackKeys } from './playback.js';
 import { initialSelection, usableRuns } from './routes.js';
 import { Player } from './player.js';
@@ -28,7 +28,7 @@ import { Store } from './store.js';
 import { themeColors } from './theme.js';
 import { UrlSync, loadUrlState } from './urlsync.js';
 import { coerceState } from './urlstate.js';
-import { DEFAULT_MODALITY, modalityOf, viewFor } from './views.js';
+import { inputsOf } from './views.js';
 
 export class Dashboard {
   constructor(root, { styled = Promise.resolve() } = {}) {
@@ -60,8 +60,8 @@ export class Dashboard {
       },
     });
     this.url = new UrlSync(() => ({ state: this.state, epoch: this.currentEpoch() }));
-    this.views = new Map(); // view class (views.js) -> its instance, built on first use
-    this.view = null;
+    this.view = null; // the inputs' views (panels.js)
+    this.head = new Head();
     this.buildLayout();
   }
 
@@ -123,7 +123,8 @@ export class Dashboard {
       onSpeed: (s) => this.setSetting('speed', String(s)),
     });
     this.igPanel = new IgPanel();
-    this.useView(DEFAULT_MODALITY);
+    this.view = new InputPanels();
+    this.igPanel.setFigures(this.view.attributionRoot);
     this.charts = new SaturationCharts();
     this.activations = new ActivationsView({ onLayer: (layer) => this.selectLayer(layer) });
     this.sweepLegend = new Legend('Gradient scale');
@@ -143,11 +144,33 @@ export class Dashboard {
       'label',
       { class: 'inline toggle', title: 'Outline the object mask written with the probe' },
       this.outlineBox,
-      'Object outline',
+      (this.outlineLabel = el('span', { text: 'Object outline' })),
     );
-    const igTools = el('div', { class: 'card-tools' }, this.outlineToggle, this.igLegend.root);
+    // For an example the model gets wrong: its IG for the true class or the predicted one.
+    this.explainButtons = [
+      ['label', 'True class', 'Attributions of the label’s score'],
+      ['predicted', 'Predicted class', 'Attributions of the score of the class the model chose'],
+    ].map(([value, label, title]) =>
+      el('button', {
+        type: 'button',
+        class: 'seg',
+        text: label,
+        title,
+        'data-explain': value,
+        'aria-pressed': 'false',
+        on: { click: () => this.setSetting('explain', value) },
+      }),
+    );
+    this.explainToggle = el(
+      'div',
+      { class: 'inline toggle explain', 'data-role': 'explain', hidden: true },
+      el('span', { text: 'Explain' }),
+      el('div', { class: 'segmented', role: 'group', 'aria-label': 'Explain' }, ...this.explainButtons),
+    );
+    const igTools = el('div', { class: 'card-tools' }, this.explainToggle, this.outlineToggle, this.igLegend.root);
     this.igCard = card('Integrated gradients', 'ig', igTools, this.igNote, this.igPanel.root);
     this.chartCard = card('Saturation', 'charts', null, this.charts.root);
+    this.igRow = el('div', { class: 'row' }, this.igCard, this.chartCard);
     this.activationCard = card('Activations', 'activations', this.activations.header, this.activations.grid, this.activations.message);
 
     this.sidebar = el(
@@ -161,7 +184,7 @@ export class Dashboard {
       { class: 'main' },
       el('div', { class: 'topbar' }, this.exampleTitle, this.player.root),
       this.banner.root,
-      el('div', { class: 'content' }, this.sweepCard, el('div', { class: 'row' }, this.igCard, this.chartCard), this.activationCard),
+      el('div', { class: 'content' }, this.sweepCard, this.igRow, this.activationCard),
     );
     this.loading = el('div', { class: 'loading', text: 'Loading attributions…' });
     replaceChildren(this.root, this.loading);
@@ -172,18 +195,17 @@ export class Dashboard {
     bindPlaybackKeys(document, this.playback, () => Boolean(this.store.run));
   }
 
-  /** Shows the view of `modality` (views.js) in the cards, building it on first use. */
-  useView(modality) {
-    const View = viewFor(modality);
-    let view = this.views.get(View);
-    if (!view) {
-      view = new View();
-      this.views.set(View, view);
-    }
-    if (view === this.view) return;
-    if (this.view) this.view.sweepRoot.replaceWith(view.sweepRoot);
-    this.igPanel.setFigures(view.attributionRoot);
-    this.view = view;
+  /** Shows one view per model input (views.js, panels.js) in the cards. */
+  useInputs(descriptors) {
+    this.view.setInputs(descriptors);
+    const multi = this.view.multi;
+    // Several inputs: each block has its own legend; one input: the card's, as always.
+    this.sweepLegend.root.hidden = multi;
+    this.igLegend.root.hidden = multi;
+    this.igRow.classList.toggle('wide', this.view.wide);
+    const images = this.view.modalities.every((m) => m === 'image');
+    this.outlineLabel.textContent = images ? 'Object outline' : 'Ground truth';
+    this.outlineToggle.title = images ? 'Outline the object mask written with the probe' : 'Mark the ground truth (mask) written with the probe';
   }
 
   onResize() {
@@ -195,7 +217,8 @@ export class Dashboard {
   /** Layout is read here only (never while rendering a frame, which would force reflows). */
   measure() {
     const width = this.view.sweepRoot.clientWidth;
-    if (width) this.view.layout(width);
+    // The IG figures' width: their flex box's (panels.js), for views that fill it.
+    if (width) this.view.layout(width, this.view.attributionRoot.clientWidth);
     // Two charts side by side inside the card's padding and borders (2 x 17 px) and gap (16 px).
     this.chartWidth = Math.max(180, Math.floor((this.chartCard.clientWidth - 50) / 2));
   }
@@ -291,8 +314,9 @@ export class Dashboard {
       if (generation !== this.store.generation) return;
       this.store.probe = probe;
       this.store.gallery = gallery;
-      this.useView(modalityOf(probe, run));
-      this.gallery.setProbe(probe, (input, size) => this.view.thumbnail(input, size));
+      this.head = Head.of(probe, run);
+      this.useInputs(inputsOf(probe, run));
+      this.gallery.setProbe(probe, (input, size) => this.view.thumbnail(input, size), this.head);
       performance.mark('tb_attrib:gallery');
       this.prepareExample();
       performance.mark('tb_attrib:prepared');
@@ -331,14 +355,14 @@ export class Dashboard {
   /** Everything that depends only on the example, not on the epoch (the view's prepare). */
   prepareExample() {
     const { run, probe } = this.store;
-    const input = this.store.inputOf(this.state.example);
-    if (!input) return;
+    const inputs = probe.examples[this.state.example];
+    if (!inputs) return;
     const baselineName = (run.ig && run.ig.baseline) || this.store.sweepBaselineName() || 'black';
-    const { baselineLabel, caveat } = this.view.prepare(input, baselineName, run.alphas || [], probe);
+    const { baselineLabel, caveat } = this.view.prepare(inputs, baselineName, run.alphas || [], probe);
     const note = caveat ? ` ${caveat}` : '';
     setText(this.sweepNote, `Gradient of the target score at baseline + α·(x − baseline); baseline: ${baselineLabel}.${note}`);
     this.sweepCard.hidden = !run.sweep_tag;
-    this.outlineToggle.hidden = !probe.masks[this.state.example];
+    this.outlineToggle.hidden = !inputs.some((input) => input && input.mask);
     this.outlineBox.checked = this.state.outline === 'on';
   }
 
@@ -395,59 +419,75 @@ export class Dashboard {
     const clip = Number(this.state.clip);
     const mode = this.state.scale;
     const classNames = probe.classNames;
-    const label = probe.labels ? probe.labels[this.state.example] : null;
+    const head = this.head;
+    const example = this.state.example;
     const sweep = entry ? entry.sweep : null;
     const loading = !entry && !data.full;
+    const inputs = probe.examples[example] || [];
+    const masks = this.state.outline === 'on' ? inputs.map((input) => (input ? input.mask : null)) : null;
+    const colors = this.themeColors();
+    const legend = { view: this.state.view, clip, luts, paletteName: this.state.palette };
 
-    this.renderTitle(epoch, label, classNames);
+    this.renderTitle(epoch);
     if (run.sweep_tag) {
-      const scales = sweep ? data.sweepScales.scales(mode, clip, epoch) : [];
+      const scales = this.view.entries.map((e) => (sweep && sweep.inputs[e.j] ? data.sweepScalesOf(e.j).scales(mode, clip, epoch) : []));
       if (entry || !loading) {
-        this.view.renderSweep({
-          sweep,
-          view: this.state.view,
-          luts,
+        this.view.renderSweep(
+          {
+            sweep,
+            view: this.state.view,
+            luts,
+            perMap: mode === 'map',
+            truth: head.truth(example, sweep ? sweep.target : 0),
+            head,
+            classNames,
+            colors,
+            masks,
+            legend: { ...legend, perMapText: 'each map scaled on its own (value under each map)' },
+            missingText: 'No interior gradients at this epoch.',
+          },
           scales,
-          perMap: mode === 'map',
-          truth: label !== null ? label : null,
-          classNames,
-          missingText: 'No interior gradients at this epoch.',
-        });
+        );
       }
+      const first = scales[0] || [];
       this.sweepLegend.update({
-        view: this.state.view,
-        scale: mode === 'map' || !scales.length ? null : scales[0],
-        clip,
-        luts,
-        paletteName: this.state.palette,
-        nan: Boolean(sweep && sweep.summaries.some((s) => s.nonfinite)),
+        ...legend,
+        scale: mode === 'map' || !first.length ? null : first[0],
+        nan: Boolean(sweep && sweep.summaries.some((m) => m.nonfinite)),
         perMapText: 'each map scaled on its own (value under each map)',
       });
     }
     if (run.ig_tag) {
-      const ig = entry ? entry.ig : null;
+      const record = entry ? entry.ig : null;
+      // The predicted class's explanation, where the example has one and it was chosen.
+      const offered = data.hasPredicted;
+      const wantPredicted = offered && this.state.explain === 'predicted';
+      const predicted = Boolean(wantPredicted && record && record.predicted);
+      const ig = predicted ? record.predicted : record;
       const igMode = mode === 'epochs' ? 'epochs' : 'map';
-      const igScale = ig ? data.igScales.scales(igMode, clip, epoch)[0] : 0;
-      const mask = this.state.outline === 'on' ? probe.masks[this.state.example] : null;
+      const igScales = this.view.entries.map((e) => (ig && ig.inputs[e.j] ? data.igScalesOf(e.j, predicted).scales(igMode, clip, epoch)[0] : 0));
       if (entry || !loading) {
-        this.view.renderAttribution({ ig, view: this.state.view, luts, scale: igScale, classNames, mask });
-        this.igPanel.render({ ig, classNames });
+        const igLegend = { ...legend, view: this.state.view === 'abs' ? 'abs' : 'signed', perMapText: 'no data at this epoch' };
+        this.view.renderAttribution({ ig, view: this.state.view, luts, classNames, head, colors, masks, legend: igLegend }, igScales);
+        this.igPanel.render({ ig, classNames, head });
       }
+      this.explainToggle.hidden = !offered;
+      for (const b of this.explainButtons) b.setAttribute('aria-pressed', String(b.dataset.explain === (wantPredicted ? 'predicted' : 'label')));
       this.igLegend.update({
+        ...legend,
         view: this.state.view === 'abs' ? 'abs' : 'signed',
-        scale: ig ? igScale : null,
-        clip,
-        luts,
-        paletteName: this.state.palette,
+        scale: ig ? igScales[0] : null,
         nan: Boolean(ig && ig.summary.nonfinite),
         perMapText: 'no data at this epoch',
       });
-      setText(
-        this.igNote,
+      const scaleNote =
         mode === 'epochs'
           ? 'Scale fixed across every loaded epoch.'
-          : 'Scale of this epoch’s map (choose “Fixed across epochs” to compare epochs).',
-      );
+          : 'Scale of this epoch’s map (choose “Fixed across epochs” to compare epochs).';
+      let explainNote = '';
+      if (wantPredicted && record && !predicted) explainNote = ` At epoch ${epoch} the model predicts the label: its true-class attributions are shown.`;
+      else if (predicted) explainNote = ` Explaining the predicted class, ${head.name(ig.target)}, not the label.`;
+      setText(this.igNote, scaleNote + explainNote);
     }
     if (run.sweep_tag) {
       this.charts.render({
@@ -455,7 +495,8 @@ export class Dashboard {
         history: data.history(),
         epoch,
         width: this.chartWidth || 220,
-        colors: this.themeColors(),
+        colors,
+        probabilities: head.probabilities,
       });
     }
     if (this.state.layer) {
@@ -467,7 +508,7 @@ export class Dashboard {
     this.gallery.update({
       digest: galleryData ? galleryData.sweep.get(epoch) : null,
       selected: this.state.example,
-      classNames,
+      head,
     });
     this.main.classList.toggle('is-loading', loading);
     this.updatePlayer();
@@ -481,14 +522,14 @@ export class Dashboard {
     this.root.dataset.renderMs = ms.toFixed(2);
   }
 
-  renderTitle(epoch, label, classNames) {
+  renderTitle(epoch) {
     const digest = this.store.gallery ? this.store.gallery.sweep.get(epoch) : null;
-    const p = galleryPrediction(digest, this.state.example);
-    const parts = [`Example #${this.state.example}`];
-    if (label !== null) parts.push(`true: ${className(classNames, label)}`);
-    if (p) parts.push(`predicted: ${className(classNames, p.cls)} (${formatPercent(p.prob)})`);
+    const example = this.state.example;
+    const p = this.head.galleryPrediction(digest, example);
+    const truth = this.head.truth(example, this.head.targetOf(digest, example));
+    const parts = [`Example #${example}`, ...this.head.titleParts(truth, p)];
     setText(this.exampleTitle, parts.join(' · '));
-    this.exampleTitle.classList.toggle('wrong', Boolean(p && label !== null && p.cls !== label));
+    this.exampleTitle.classList.toggle('wrong', this.head.wrong(p, truth));
   }
 
   updatePlayer() {

@@ -15,7 +15,8 @@ const PAD = { left: 44, right: 10, top: 8, bottom: 26 };
 class Chart {
   constructor(title, role) {
     this.canvas = el('canvas', { class: 'chart', 'data-role': role, role: 'img', 'aria-label': title });
-    this.root = el('figure', { class: 'chart-box' }, el('figcaption', { text: title }), this.canvas);
+    this.caption = el('figcaption', { text: title });
+    this.root = el('figure', { class: 'chart-box' }, this.caption, this.canvas);
     this.background = document.createElement('canvas');
     this.key = '';
     this.drawn = []; // epochs whose faint line is on the background, in order
@@ -23,26 +24,28 @@ class Chart {
 
   /**
    * series: [{epoch, values}] oldest first, the last one the current epoch; yMax: top of the
-   * axis; total: the run's number of epochs (sets how faint one line is).
+   * axis; total: the run's number of epochs (sets how faint one line is); yMin: the axis'
+   * bottom (0 unless values go below it).
    */
-  draw(width, alphas, series, yMax, total, colors) {
+  draw(width, alphas, series, yMax, total, colors, yMin = 0) {
     const ctx = hidpiContext(this.canvas, width, HEIGHT);
-    const top = yMax > 0 ? yMax : 1;
+    const bottom = Number.isFinite(yMin) ? yMin : 0;
+    const top = yMax > bottom ? yMax : bottom + 1;
     const plotW = width - PAD.left - PAD.right;
     const plotH = HEIGHT - PAD.top - PAD.bottom;
     const geometry = {
       x: (a) => PAD.left + a * plotW,
-      y: (v) => PAD.top + plotH - (Math.min(v, top) / top) * plotH,
+      y: (v) => PAD.top + plotH - ((Math.max(bottom, Math.min(v, top)) - bottom) / (top - bottom)) * plotH,
       order: alphas.map((_, i) => i).sort((a, b) => alphas[a] - alphas[b]),
       alphas,
     };
     const past = series.slice(0, -1);
-    const key = [width, top, alphas.join(','), total, Object.values(colors).join(','), this.canvas.width].join('|');
+    const key = [width, bottom, top, alphas.join(','), total, Object.values(colors).join(','), this.canvas.width].join('|');
     const extendsDrawn = this.drawn.length <= past.length && this.drawn.every((e, i) => past[i].epoch === e);
     if (key !== this.key || !extendsDrawn) {
       this.key = key;
       this.drawn = [];
-      this.resetBackground(width, top, plotW, plotH, geometry, colors);
+      this.resetBackground(width, bottom, top, plotW, plotH, geometry, colors);
     }
     if (this.drawn.length < past.length) {
       const bg = this.background.getContext('2d');
@@ -80,8 +83,14 @@ class Chart {
     }
   }
 
+  setTitle(title) {
+    if (this.caption.textContent === title) return;
+    this.caption.textContent = title;
+    this.canvas.setAttribute('aria-label', title);
+  }
+
   /** Axes, grid and tick labels on a cleared background of the chart's pixel size. */
-  resetBackground(width, top, plotW, plotH, { x, y }, colors) {
+  resetBackground(width, bottom, top, plotW, plotH, { x, y }, colors) {
     const bg = this.background;
     bg.width = this.canvas.width;
     bg.height = this.canvas.height;
@@ -94,7 +103,7 @@ class Chart {
     ctx.fillStyle = colors.muted;
     ctx.textAlign = 'right';
     ctx.textBaseline = 'middle';
-    for (const t of niceTicks(0, top, 4)) {
+    for (const t of niceTicks(bottom, top, 4)) {
       ctx.beginPath();
       ctx.moveTo(PAD.left, Math.round(y(t)) + 0.5);
       ctx.lineTo(PAD.left + plotW, Math.round(y(t)) + 0.5);
@@ -133,14 +142,23 @@ export class SaturationCharts {
    * alphas: the sweep; history: [{epoch, probs, absMean}] for every loaded epoch (sorted);
    * epoch: the current one; width: CSS width of one chart.
    */
-  render({ alphas, history, epoch, width, colors }) {
+  render({ alphas, history, epoch, width, colors, probabilities = true }) {
     const upTo = history.filter((h) => h.epoch <= epoch);
     if (this.gradMax.history !== history) {
       // One axis for every loaded epoch, so that growth and fading show.
-      this.gradMax = { history, value: finiteMax(history.flatMap((h) => Array.from(h.absMean || []))) };
+      const values = probabilities ? null : history.flatMap((h) => Array.from(h.probs)).filter(Number.isFinite);
+      this.gradMax = {
+        history,
+        value: finiteMax(history.flatMap((h) => Array.from(h.absMean || []))),
+        // Regression: the predicted value's range over every loaded epoch (0 included).
+        range: values ? [Math.min(0, ...values), Math.max(0, ...values)] : [0, 1],
+      };
     }
+    this.prob.setTitle(probabilities ? 'Target probability vs α' : 'Predicted value vs α');
+    const [low, high] = this.gradMax.range;
+    const pad = probabilities ? 0 : (high - low) * 0.05;
     const total = history.length;
-    this.prob.draw(width, alphas, upTo.map((h) => ({ epoch: h.epoch, values: h.probs })), 1, total, colors);
+    this.prob.draw(width, alphas, upTo.map((h) => ({ epoch: h.epoch, values: h.probs })), high + pad, total, colors, low - (low < 0 ? pad : 0));
     this.grad.draw(
       width,
       alphas,

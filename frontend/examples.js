@@ -22,25 +22,58 @@ export function cached(map, key, make, limit = CACHED_EXAMPLES) {
   return value;
 }
 
-/** One example of one run: sweep + IG of each loaded epoch, and their scale summaries. */
+/**
+ * One example of one run: sweep + IG of each loaded epoch, and the scale summaries of each
+ * model input's maps (`sweepScales` / `igScales` are input 0's, as format 1 had one input).
+ */
 export class ExampleData {
   constructor(index) {
     this.index = index;
     this.byEpoch = new Map();
-    this.sweepScales = new ScaleCache();
-    this.igScales = new ScaleCache();
+    this.sweepByInput = []; // input j -> ScaleCache of its sweep maps
+    this.igByInput = []; // input j -> ScaleCache of its IG map
+    this.predictedByInput = []; // input j -> ScaleCache of its predicted-class IG map
+    this.hasPredicted = false; // some loaded epoch explains the predicted class too
     this.full = false; // every epoch of the run is here
     this.loadingAll = null; // the request for every epoch, while it runs
     this.pending = new Map(); // epoch -> request for that epoch alone
     this.historyCache = null;
   }
 
+  get sweepScales() {
+    return this.sweepScalesOf(0);
+  }
+
+  get igScales() {
+    return this.igScalesOf(0);
+  }
+
+  sweepScalesOf(j) {
+    return this.sweepByInput[j] || (this.sweepByInput[j] = new ScaleCache());
+  }
+
+  igScalesOf(j, predicted = false) {
+    const list = predicted ? this.predictedByInput : this.igByInput;
+    return list[j] || (list[j] = new ScaleCache());
+  }
+
   /** Adds parsed epochs ([{epoch, sweep, ig}] from model.parseExample). */
   add(entries) {
     for (const entry of entries) {
       this.byEpoch.set(entry.epoch, entry);
-      if (entry.sweep) this.sweepScales.set(entry.epoch, entry.sweep.summaries);
-      if (entry.ig) this.igScales.set(entry.epoch, [entry.ig.summary]);
+      if (entry.sweep) {
+        const inputs = entry.sweep.inputs || [entry.sweep];
+        inputs.forEach((s, j) => s && this.sweepScalesOf(j).set(entry.epoch, s.summaries));
+      }
+      if (entry.ig) {
+        const inputs = entry.ig.inputs || [entry.ig];
+        inputs.forEach((g, j) => g && this.igScalesOf(j).set(entry.epoch, [g.summary]));
+        const predicted = entry.ig.predicted;
+        if (predicted) {
+          this.hasPredicted = true;
+          predicted.inputs.forEach((g, j) => g && this.igScalesOf(j, true).set(entry.epoch, [g.summary]));
+        }
+      }
     }
     this.historyCache = null;
   }

@@ -21,24 +21,71 @@ export function download(blob, filename) {
 }
 
 /**
- * Draws the current view onto one canvas: a title line, the sweep (alpha, scaled input,
- * gradient, prediction per column) and the IG row with its completeness delta.
+ * Draws the current view onto one canvas: a title line, then per model input its sweep
+ * (alpha, scaled input, gradient, prediction per column; or a view's own sweep figures) and
+ * its IG figures, with the completeness delta and the other IG scalars beside the first.
  *
- * parts: {title, subtitle, columns: [{alpha, input, grad, pred, wrong}], ig: {canvases,
- * captions, stats} | null, colors}
+ * parts: {title, subtitle, inputs: [{heading, note, cell, columns: [{alpha, input, grad,
+ * pred, wrong}], sweepFigures: {canvases, captions} | null, attribution: {canvases,
+ * captions} | null}], stats: [[label, value], ...] | null, colors}. The legacy form
+ * {columns, ig: {canvases, captions, stats}} (one image input) is accepted as well.
+ * A canvas is drawn `cell` wide (its height by aspect ratio), or `canvas.exportWidth` CSS
+ * pixels wide when its view sets that (a full-width figure); `input` may be null.
  */
 export function composeView(parts, target) {
-  const { columns, ig, colors } = parts;
-  const natural = columns.length ? columns[0].input.width : ig ? ig.canvases[0].width : 32;
-  const cell = Math.max(64, Math.min(112, natural * Math.max(1, Math.round(96 / natural))));
+  const { colors } = parts;
+  const blocks = parts.inputs || [
+    { heading: null, columns: parts.columns, attribution: parts.ig ? { canvases: parts.ig.canvases, captions: parts.ig.captions } : null },
+  ];
+  const stats = parts.inputs ? parts.stats : parts.ig ? parts.ig.stats : null;
   const gap = 6;
   const pad = 12;
-  const sweepW = columns.length * cell + Math.max(0, columns.length - 1) * gap;
-  const igW = ig ? 3 * cell + 2 * gap + 220 : 0;
-  const width = Math.max(sweepW, igW, 360) + 2 * pad;
-  const sweepH = columns.length ? 16 + 2 * cell + gap + 30 : 0;
-  const igH = ig ? 18 + cell + 8 : 0;
-  const height = pad + 40 + sweepH + (ig ? 12 + igH : 0) + pad;
+  const cellOf = (block) => {
+    if (block.cell) return block.cell;
+    const first = block.columns && block.columns.length ? block.columns[0].input || block.columns[0].grad : null;
+    const figure = block.attribution && block.attribution.canvases.length ? block.attribution.canvases[0] : null;
+    const natural = first ? first.width : figure ? figure.width : 32;
+    return Math.max(64, Math.min(112, natural * Math.max(1, Math.round(96 / natural))));
+  };
+  // A figure's drawn size: `cell` wide, or as wide as its view asks (`exportWidth`, CSS px).
+  const sizeOf = (canvas, cell) => {
+    if (!canvas || !canvas.width) return { w: 0, h: 0 };
+    const w = canvas.exportWidth || cell;
+    return { w, h: Math.round((w * canvas.height) / canvas.width) };
+  };
+  const statsW = stats ? 220 : 0;
+  // Layout pass: the height and width of every row.
+  let width = 360;
+  let height = pad + 40;
+  const layout = blocks.map((block, b) => {
+    const cell = cellOf(block);
+    const rows = {};
+    if (block.heading) height += 22;
+    if (block.note) height += 18;
+    const columns = block.columns || [];
+    if (columns.length) {
+      const inputH = Math.max(0, ...columns.map((c) => sizeOf(c.input, cell).h));
+      const gradH = Math.max(0, ...columns.map((c) => sizeOf(c.grad, cell).h));
+      rows.sweep = { y: height, inputH, gradH };
+      width = Math.max(width, columns.length * cell + (columns.length - 1) * gap);
+      height += 16 + inputH + (inputH ? gap : 0) + gradH + 30;
+    }
+    for (const key of ['sweepFigures', 'attribution']) {
+      const fig = block[key];
+      if (!fig || !fig.canvases.length) continue;
+      if (key === 'attribution' && (columns.length || block.sweepFigures)) height += 12;
+      const sizes = fig.canvases.map((c) => sizeOf(c, cell));
+      const rowW = sizes.reduce((a, z) => a + z.w, 0) + gap * (sizes.length - 1);
+      const withStats = key === 'attribution' && b === 0 && stats;
+      rows[key] = { y: height, sizes, rowW };
+      width = Math.max(width, rowW + (withStats ? statsW : 0));
+      height += 18 + Math.max(...sizes.map((z) => z.h), withStats ? stats.length * 16 : 0) + 8;
+    }
+    return { cell, rows };
+  });
+  if (stats && !blocks.some((b) => b.attribution && b.attribution.canvases.length)) height += stats.length * 16 + 8;
+  width += 2 * pad;
+  height += pad;
   const canvas = target || document.createElement('canvas');
   if (canvas.width !== width || canvas.height !== height) {
     canvas.width = width;
@@ -54,46 +101,81 @@ export function composeView(parts, target) {
   ctx.font = `11px ${FONT}`;
   ctx.fillStyle = colors.muted;
   ctx.fillText(parts.subtitle, pad, pad + 20);
-  const blit = (source, x, y) => {
-    ctx.imageSmoothingEnabled = source.width > cell;
-    ctx.drawImage(source, x, y, cell, Math.round((cell * source.height) / source.width));
+  const blit = (source, x, y, w, h) => {
+    ctx.imageSmoothingEnabled = source.width > w;
+    ctx.drawImage(source, x, y, w, h);
   };
   let y = pad + 40;
-  columns.forEach((c, k) => {
-    const x = pad + k * (cell + gap);
-    ctx.font = `11px ${FONT}`;
-    ctx.fillStyle = colors.muted;
-    ctx.textAlign = 'center';
-    ctx.fillText(`α = ${c.alpha}`, x + cell / 2, y);
-    blit(c.input, x, y + 16);
-    blit(c.grad, x, y + 16 + cell + gap);
-    ctx.fillStyle = c.wrong ? colors.wrong : colors.text;
-    ctx.fillText(c.pred, x + cell / 2, y + 16 + 2 * cell + gap + 6, cell + gap);
-    if (c.wrong) {
-      ctx.strokeStyle = colors.wrong;
-      ctx.lineWidth = 2;
-      ctx.strokeRect(x - 2, y + 14, cell + 4, 2 * cell + gap + 22);
-    }
-    ctx.textAlign = 'left';
-  });
-  if (ig) {
-    y += sweepH + 12;
-    ctx.font = `11px ${FONT}`;
-    ig.canvases.forEach((source, i) => {
-      const x = pad + i * (cell + gap);
-      ctx.fillStyle = colors.muted;
-      ctx.fillText(ig.captions[i], x, y, cell);
-      blit(source, x, y + 16);
-    });
-    const sx = pad + 3 * (cell + gap) + 8;
-    ig.stats.forEach(([label, value], i) => {
-      ctx.fillStyle = colors.muted;
-      ctx.fillText(label, sx, y + 16 + i * 16);
+  blocks.forEach((block, b) => {
+    const { cell, rows } = layout[b];
+    if (block.heading) {
+      ctx.font = `500 13px ${FONT}`;
       ctx.fillStyle = colors.text;
-      ctx.fillText(value, sx + 120, y + 16 + i * 16);
-    });
-  }
+      ctx.textAlign = 'left';
+      ctx.fillText(block.heading, pad, y + 2);
+      y += 22;
+    }
+    if (block.note) {
+      ctx.font = `11px ${FONT}`;
+      ctx.fillStyle = colors.muted;
+      ctx.fillText(block.note, pad, y);
+      y += 18;
+    }
+    const columns = block.columns || [];
+    if (rows.sweep) {
+      const { inputH, gradH } = rows.sweep;
+      columns.forEach((c, k) => {
+        const x = pad + k * (cell + gap);
+        ctx.font = `11px ${FONT}`;
+        ctx.fillStyle = colors.muted;
+        ctx.textAlign = 'center';
+        ctx.fillText(`α = ${c.alpha}`, x + cell / 2, y);
+        if (c.input) blit(c.input, x, y + 16, cell, sizeOf(c.input, cell).h);
+        const gy = y + 16 + inputH + (inputH ? gap : 0);
+        if (c.grad) blit(c.grad, x, gy, cell, sizeOf(c.grad, cell).h);
+        ctx.fillStyle = c.wrong ? colors.wrong : colors.text;
+        ctx.fillText(c.pred, x + cell / 2, gy + gradH + 6, cell + gap);
+        if (c.wrong) {
+          ctx.strokeStyle = colors.wrong;
+          ctx.lineWidth = 2;
+          ctx.strokeRect(x - 2, y + 14, cell + 4, inputH + (inputH ? gap : 0) + gradH + 22);
+        }
+        ctx.textAlign = 'left';
+      });
+      y += 16 + inputH + (inputH ? gap : 0) + gradH + 30;
+    }
+    for (const key of ['sweepFigures', 'attribution']) {
+      const fig = block[key];
+      const row = rows[key];
+      if (!row) continue;
+      if (key === 'attribution' && (columns.length || block.sweepFigures)) y += 12;
+      ctx.font = `11px ${FONT}`;
+      let x = pad;
+      fig.canvases.forEach((source, i) => {
+        const { w, h } = row.sizes[i];
+        ctx.fillStyle = colors.muted;
+        ctx.fillText(fig.captions[i] || '', x, y, w);
+        blit(source, x, y + 16, w, h);
+        x += w + gap;
+      });
+      const withStats = key === 'attribution' && b === 0 && stats;
+      if (withStats) drawStats(ctx, stats, pad + row.rowW + gap + 8, y, colors);
+      y += 18 + Math.max(...row.sizes.map((z) => z.h), withStats ? stats.length * 16 : 0) + 8;
+    }
+  });
+  if (stats && !blocks.some((bl) => bl.attribution && bl.attribution.canvases.length)) drawStats(ctx, stats, pad, y, colors);
   return canvas;
+}
+
+function drawStats(ctx, stats, sx, y, colors) {
+  ctx.font = `11px ${FONT}`;
+  ctx.textAlign = 'left';
+  stats.forEach(([label, value], i) => {
+    ctx.fillStyle = colors.muted;
+    ctx.fillText(label, sx, y + 16 + i * 16);
+    ctx.fillStyle = colors.text;
+    ctx.fillText(value, sx + 120, y + 16 + i * 16);
+  });
 }
 
 export function canvasToBlob(canvas, type = 'image/png') {

@@ -3,35 +3,37 @@
 
 import { PALETTES } from './colormap.js';
 import { canvasToBlob, composeView, download, recordGif, recordWebm, safeName } from './exporter.js';
-import { formatValue } from './format.js';
-import { className } from './model.js';
 import { SCALE_MODES } from './normalize.js';
 import { VIEWS } from './settings.js';
 
 /** The current view of `dashboard` as the parts composeView draws. */
 export function viewParts(dashboard) {
-  const { run, probe, state, view, igPanel } = dashboard;
+  const { run, state, view, igPanel } = dashboard;
   const epoch = dashboard.currentEpoch();
-  const entry = dashboard.exampleData.byEpoch.get(epoch);
-  // The modality's drawing goes through its view (views.js); the stats are shared.
-  const { columns, attribution } = view.exportFrame({ view: state.view });
-  const igParts = run.ig_tag
-    ? {
-        canvases: attribution.canvases,
-        captions: attribution.captions,
-        stats: [
-          ['completeness δ', entry && entry.ig ? formatValue(entry.ig.delta) : '—'],
-          ['F(x) → F(baseline)', igPanel.stats.scores.textContent],
-          ['target', entry && entry.ig ? className(probe.classNames, entry.ig.target) : '—'],
-          ['quadrature', igPanel.stats.method.textContent],
-        ],
-      }
+  // The modality's drawing goes through each input's view (views.js, panels.js); the stats
+  // are shared by all inputs.
+  const blocks = view.exportFrame({ view: state.view }).map((b) => ({
+    heading: b.heading,
+    note: b.note,
+    cell: b.cell,
+    columns: run.sweep_tag ? b.columns : [],
+    sweepFigures: run.sweep_tag ? b.sweepFigures : null,
+    attribution: run.ig_tag ? { canvases: b.attribution.canvases, captions: b.attribution.captions } : null,
+  }));
+  const stat = (key) => igPanel.stats[key].textContent || '—';
+  const stats = run.ig_tag
+    ? [
+        ['completeness δ', stat('delta')],
+        ['F(x) → F(baseline)', stat('scores')],
+        ['target', stat('target')],
+        ['quadrature', stat('method')],
+      ]
     : null;
   return {
     title: `${run.run} · example #${state.example} · epoch ${epoch}`,
     subtitle: `${VIEWS[state.view]} · ${SCALE_MODES[state.scale]} · clip ${state.clip} · ${PALETTES[state.palette].label}`,
-    columns: run.sweep_tag ? columns : [],
-    ig: igParts,
+    inputs: blocks,
+    stats,
     colors: dashboard.themeColors(),
   };
 }

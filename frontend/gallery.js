@@ -2,8 +2,7 @@
 // clear mark when the prediction is wrong. Clicking one selects it.
 
 import { el, setAttr, setText } from './dom.js';
-import { formatPercent } from './format.js';
-import { className, galleryPrediction } from './model.js';
+import { Head } from './heads.js';
 
 const THUMB = 52;
 
@@ -15,9 +14,13 @@ export class Gallery {
     this.summary = el('div', { class: 'gallery-summary muted' });
   }
 
-  /** Builds one thumbnail per probe example; thumbnail(input, size) draws one (the view's). */
-  setProbe(probe, thumbnail) {
+  /**
+   * Builds one thumbnail per probe example; thumbnail(input, size) draws one (the view's);
+   * head (heads.js) words the labels and predictions.
+   */
+  setProbe(probe, thumbnail, head = Head.of(probe, null)) {
     this.probe = probe;
+    this.head = head;
     this.items = probe.images.map((input, i) => {
       const canvas = thumbnail(input, THUMB);
       const truth = el('div', { class: 'truth' });
@@ -36,32 +39,34 @@ export class Gallery {
         truth,
         pred,
       );
-      const label = probe.labels ? probe.labels[i] : null;
-      setText(truth, label === null ? 'unlabelled' : className(probe.classNames, label));
-      truth.title = label === null ? '' : `true label: ${className(probe.classNames, label)}`;
-      return { root, truth, pred, label };
+      return { root, truth, pred, index: i, truthKey: null };
     });
     this.root.replaceChildren(...this.items.map((item) => item.root));
   }
 
   /** Marks the selected example and shows each prediction at the current epoch. */
-  update({ digest, selected, classNames }) {
+  update({ digest, selected, head = this.head }) {
     let wrongCount = 0;
+    let labelled = false;
     this.items.forEach((item, i) => {
-      const p = galleryPrediction(digest, i);
-      const wrong = Boolean(p) && item.label !== null && p.cls !== item.label;
+      const p = head.galleryPrediction(digest, i);
+      // The label explained: a regression's target output may differ by example.
+      const truth = head.truth(i, head.targetOf(digest, i));
+      if (truth) labelled = true;
+      setText(item.truth, truth ? truth.text : 'unlabelled');
+      setAttr(item.truth, 'title', truth ? `true label: ${truth.text}` : '');
+      const wrong = head.wrong(p, truth);
       if (wrong) wrongCount++;
-      setText(item.pred, p ? `${className(classNames, p.cls)} ${formatPercent(p.prob)}` : '—');
-      setAttr(item.pred, 'title', p ? `predicted at this epoch: ${className(classNames, p.cls)}` : 'no prediction at this epoch');
+      setText(item.pred, p ? `${p.text} ${p.detail}`.trim() : '—');
+      setAttr(item.pred, 'title', p ? `predicted at this epoch: ${p.text}` : 'no prediction at this epoch');
       item.root.classList.toggle('wrong', wrong);
       item.root.classList.toggle('selected', i === selected);
       setAttr(item.root, 'aria-selected', i === selected);
       setAttr(item.root, 'aria-label', `example ${i}${wrong ? ', misclassified' : ''}`);
     });
-    const labelled = this.items.some((item) => item.label !== null);
     setText(
       this.summary,
-      !digest ? 'No predictions at this epoch' : labelled ? `${wrongCount} of ${this.items.length} wrong at this epoch` : '',
+      !digest ? 'No predictions at this epoch' : labelled && head.kind !== 'regression' ? `${wrongCount} of ${this.items.length} wrong at this epoch` : '',
     );
   }
 }

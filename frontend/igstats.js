@@ -4,7 +4,7 @@
 
 import { el, setText } from './dom.js';
 import { formatValue } from './format.js';
-import { className } from './model.js';
+import { className, relativeDelta } from './model.js';
 
 export class IgPanel {
   constructor() {
@@ -18,7 +18,7 @@ export class IgPanel {
       'dl',
       { class: 'ig-stats' },
       ...row('delta', 'Completeness δ', 'sum(IG) − (F(x) − F(baseline)); near 0 when the integral is accurate'),
-      ...row('relative', '|δ| / |F(x) − F(b)|'),
+      ...row('relative', '|δ| / |F(x) − F(b)|', 'relative completeness, as the Scalars tab shows it'),
       ...row('scores', 'F(x) → F(baseline)', 'target score at the input and at the baseline'),
       ...row('target', 'Target class'),
       ...row('method', 'Quadrature'),
@@ -37,19 +37,24 @@ export class IgPanel {
     this.figures = node;
   }
 
-  /** frame: {ig (one epoch's IG record of the example, or null), classNames} */
-  render({ ig, classNames }) {
+  /**
+   * frame: {ig (one epoch's IG record of the example, or null), classNames, head}. One
+   * completeness delta for all of the model's inputs.
+   */
+  render({ ig, classNames, head = null }) {
     this.message.hidden = Boolean(ig);
     if (!ig) {
       setText(this.message, 'No integrated gradients at this epoch.');
       for (const v of Object.values(this.stats)) setText(v, '—');
       return;
     }
-    const gap = ig.scoreInput - ig.scoreBaseline;
+    const relative = relativeDelta(ig);
     setText(this.stats.delta, formatValue(ig.delta));
-    setText(this.stats.relative, Number.isFinite(gap) && gap !== 0 ? formatValue(Math.abs(ig.delta / gap)) : '—');
-    setText(this.stats.scores, `${formatValue(ig.scoreInput)} → ${formatValue(ig.scoreBaseline)}`);
-    setText(this.stats.target, className(classNames, ig.target));
+    setText(this.stats.relative, relative === null ? '—' : formatValue(relative));
+    const scored = Number.isFinite(ig.scoreInput) || Number.isFinite(ig.scoreBaseline);
+    setText(this.stats.scores, scored ? `${formatValue(ig.scoreInput)} → ${formatValue(ig.scoreBaseline)}` : '—');
+    const target = head ? head.name(ig.target) : className(classNames, ig.target);
+    setText(this.stats.target, ig.predictedClass ? `${target} (predicted)` : target);
     setText(this.stats.method, `${ig.method || '?'}, ${ig.steps} steps`);
     setText(this.stats.baseline, ig.baseline || 'black');
     this.stats.delta.classList.toggle('bad', !Number.isFinite(ig.delta));

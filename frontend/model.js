@@ -1,34 +1,91 @@
 // Decoded records -> the dashboard's data: probe, gallery digests, per-epoch sweep and IG of
 // one example, feature maps. Pure: no DOM. Field and array names are those of
 // docs/format.md; arrays stay views into the fetched bytes (no copies of the maps).
+//
+// Several model inputs (summary format 2): the arrays of input j > 0 carry the suffix "@j"
+// (`values@1`, `maps@1`, `map@1`, ...). Each parsed record keeps input 0's data at the top
+// level (what format-1 logs hold) and every input's under `inputs[j]` (null for an input
+// without maps: one held fixed along the path).
 
 import { scalar } from './codec.js';
 import { summarizeCodes, summarizeMaps } from './normalize.js';
 
-/** Probe bundle (digest, then one record per example) -> images, labels and class names. */
+/** The array-name suffix of model input j ("" for the first). */
+export const suffix = (j) => (j === 0 ? '' : `@${j}`);
+
+/** Input indices present in `arrays` under `base` (`maps`, `maps@1`, ...), sorted. */
+export function inputIndices(arrays, base) {
+  const out = [];
+  for (const name of Object.keys(arrays)) {
+    if (name === base) out.push(0);
+    else if (name.startsWith(`${base}@`)) {
+      const j = Number(name.slice(base.length + 1));
+      if (Number.isInteger(j) && j > 0) out.push(j);
+    }
+  }
+  return out.sort((a, b) => a - b);
+}
+
+// Primary display array of one probe input, by the names of docs/format.md.
+const PRIMARY = ['image', 'values', 'ids'];
+
+/**
+ * One probe example's input j: {data, shape, mask, tokens, modality, descriptor}. An image is
+ * its uint8 display image [H, W, C]; a sequence its values [T, C]; a tabular row [F]; tokens
+ * their ids [T] with `tokens` the strings (or null). Null when the record holds none.
+ */
+export function probeInput(rec, j, descriptor) {
+  if (!rec) return null;
+  const tail = suffix(j);
+  const name = PRIMARY.find((n) => rec.arrays[n + tail]);
+  if (!name) return null;
+  const array = rec.arrays[name + tail];
+  const modality = descriptor && typeof descriptor.modality === 'string' ? descriptor.modality : name === 'image' ? 'image' : null;
+  const tokens = rec.fields[`tokens${tail}`];
+  return {
+    data: array.data,
+    shape: name === 'image' ? normalizeImageShape(array.shape) : array.shape.slice(),
+    mask: rec.arrays[`mask${tail}`] || null,
+    tokens: Array.isArray(tokens) ? tokens.map(String) : null,
+    modality,
+    descriptor: descriptor || null,
+  };
+}
+
+/** Probe bundle (digest, then one record per example) -> inputs, labels and class names. */
 export function parseProbe(records) {
   const digest = records[0];
   if (!digest) throw new Error('the probe has no digest record');
   const f = digest.fields;
-  const images = [];
-  const masks = [];
+  const inputs = Array.isArray(f.inputs) ? f.inputs.filter((d) => d && typeof d === 'object') : null;
+  const count = inputs && inputs.length ? inputs.length : 1;
+  const examples = [];
   let probeMax = 0;
   for (const rec of records.slice(1)) {
+    const parts = [];
+    for (let j = 0; j < count; j++) parts.push(probeInput(rec, j, inputs ? inputs[j] : null));
+    examples.push(parts);
     const image = rec && rec.arrays.image;
-    images.push(image ? { data: image.data, shape: normalizeImageShape(image.shape) } : null);
-    masks.push(rec && rec.arrays.mask ? rec.arrays.mask : null);
     if (image) for (const v of image.data) if (v > probeMax) probeMax = v;
   }
+  const labelValues = digest.arrays.label_values;
   return {
-    numExamples: Number.isInteger(f.num_examples) ? f.num_examples : images.length,
+    numExamples: Number.isInteger(f.num_examples) ? f.num_examples : examples.length,
     inputShape: Array.isArray(f.input_shape) ? f.input_shape : null,
     displayRange: Array.isArray(f.display_range) ? f.display_range : [0, 1],
     classNames: Array.isArray(f.class_names) ? f.class_names.map(String) : null,
     // One descriptor per model input ({name, modality, shape, ...}); absent before format 2.
-    inputs: Array.isArray(f.inputs) ? f.inputs : null,
+    inputs,
+    // {kind, width, output_kind, output}; null before format 2 (multiclass).
+    head: f.head && typeof f.head === 'object' ? f.head : null,
     labels: digest.arrays.labels ? digest.arrays.labels.data : null,
-    images,
-    masks,
+    // [N, W] float labels (multi-hot rows, regression targets), or null.
+    labelValues: labelValues ? { data: labelValues.data, width: labelValues.shape[1] || 1 } : null,
+    // Per example, one parsed input per model input (probeInput); `images` and `masks` are
+    // input 0's, as format 1 had them.
+    examples,
+    images: examples.map((parts) => parts[0]),
+    masks: examples.map((parts) => (parts[0] ? parts[0].mask : null)),
     probeMax,
   };
 }
@@ -53,49 +110,112 @@ export function splitEpochBundle(records, perEpoch) {
   return { epochs, fields: index.fields, groups };
 }
 
+/** [K, H, W] / [K, T, C] / [K, D] maps -> [K, H, W] (a flat map is one row of D). */
+function mapsShape(shape) {
+  return shape.length === 3 ? shape.slice() : [shape[0], 1, shape.length > 1 ? shape[1] : 0];
+}
+
+/** [H, W] / [T, C] / [D] map -> [H, W]. */
+function mapShape(shape) {
+  return shape.length === 2 ? shape.slice() : [1, shape.length ? shape[0] : 0];
+}
+
 /** One example's interior-gradient record. */
 export function parseSweep(rec) {
   if (!rec) return null;
-  const maps = rec.arrays.maps;
-  const [k, h, w] = maps.shape.length === 3 ? maps.shape : [maps.shape[0], 1, maps.shape[1]];
   const predictions = rec.arrays.predictions;
-  const scales = rec.arrays.scales.data;
-  return {
+  const common = {
     alphas: rec.fields.alphas,
     baseline: rec.fields.baseline,
     target: rec.fields.target,
-    count: k,
-    height: h,
-    width: w,
-    codes: maps.data,
-    scales,
     predictions: predictions.data,
     numClasses: predictions.shape[1] || 0,
     absMean: rec.arrays.abs_mean ? rec.arrays.abs_mean.data : null,
-    summaries: summarizeMaps(maps.data, scales, h * w),
   };
+  const inputs = [];
+  for (const j of inputIndices(rec.arrays, 'maps')) {
+    const maps = rec.arrays[`maps${suffix(j)}`];
+    const scales = rec.arrays[`scales${suffix(j)}`];
+    if (!scales) continue;
+    const [k, h, w] = mapsShape(maps.shape);
+    inputs[j] = {
+      ...common,
+      input: j,
+      count: k,
+      height: h,
+      width: w,
+      shape: maps.shape.slice(1),
+      codes: maps.data,
+      scales: scales.data,
+      summaries: summarizeMaps(maps.data, scales.data, h * w),
+    };
+  }
+  // Input 0 at the top level (an input held fixed has no maps: count 0).
+  const first = inputs[0] || { count: 0, height: 0, width: 0, shape: [], codes: new Int8Array(0), scales: new Float32Array(0), summaries: [] };
+  return { ...common, ...first, input: 0, inputs };
+}
+
+/** One IG map of input j (`map@j`) or of the predicted class (`predicted_map@j`). */
+function igMap(rec, prefix, j) {
+  const map = rec.arrays[`${prefix}map${suffix(j)}`];
+  if (!map) return null;
+  const [h, w] = mapShape(map.shape);
+  const scale = scalar(rec.arrays[`${prefix}scale${suffix(j)}`]);
+  return { input: j, height: h, width: w, shape: map.shape.slice(), codes: map.data, scale, summary: summarizeCodes(map.data, scale) };
 }
 
 /** One example's integrated-gradient record. */
 export function parseIg(rec) {
   if (!rec) return null;
-  const map = rec.arrays.map;
-  const [h, w] = map.shape.length === 2 ? map.shape : [1, map.shape[0]];
-  const scale = scalar(rec.arrays.scale);
-  return {
+  const common = {
     method: rec.fields.method,
     steps: rec.fields.steps,
     baseline: rec.fields.baseline,
     target: rec.fields.target,
-    height: h,
-    width: w,
-    codes: map.data,
-    scale,
     delta: scalar(rec.arrays.delta),
     scoreInput: scalar(rec.arrays.score_input),
     scoreBaseline: scalar(rec.arrays.score_baseline),
-    summary: summarizeCodes(map.data, scale),
+    // |delta| / max(|F(x) - F(b)|, floor) as the engine computes it; NaN in format-1 records.
+    relativeDelta: scalar(rec.arrays.relative_delta),
   };
+  const inputs = [];
+  for (const j of inputIndices(rec.arrays, 'map')) inputs[j] = { ...common, ...igMap(rec, '', j) };
+  // The explanation of the class the model chose, for an example it gets wrong.
+  let predicted = null;
+  const predictedInputs = [];
+  for (const j of inputIndices(rec.arrays, 'predicted_map')) predictedInputs[j] = igMap(rec, 'predicted_', j);
+  if (predictedInputs.length && Number.isInteger(rec.fields.predicted_target)) {
+    const shared = {
+      ...common,
+      target: rec.fields.predicted_target,
+      delta: scalar(rec.arrays.predicted_delta),
+      scoreInput: NaN,
+      scoreBaseline: NaN,
+      relativeDelta: NaN,
+      predictedClass: true,
+    };
+    const parts = predictedInputs.map((m) => (m ? { ...shared, ...m } : undefined));
+    const first = parts[0] || emptyIgMap();
+    predicted = { ...shared, ...first, input: 0, inputs: parts, predicted: null };
+  }
+  const first = inputs[0] || emptyIgMap();
+  return { ...common, ...first, input: 0, inputs, predicted };
+}
+
+function emptyIgMap() {
+  return { height: 0, width: 0, shape: [], codes: new Int8Array(0), scale: NaN, summary: summarizeCodes(new Int8Array(0), 0) };
+}
+
+/**
+ * The relative completeness |delta| / |F(x) - F(b)| of an IG record: the stored one (the
+ * number the Scalars tab shows), else computed (format-1 records: NaN for a NaN delta);
+ * null when it cannot be known (no scores).
+ */
+export function relativeDelta(ig) {
+  if (!ig) return null;
+  if (Number.isFinite(ig.relativeDelta)) return ig.relativeDelta;
+  const gap = ig.scoreInput - ig.scoreBaseline;
+  return Number.isFinite(gap) && gap !== 0 ? Math.abs(ig.delta / gap) : null;
 }
 
 /** `example` bundle -> [{epoch, sweep, ig}, ...] in the bundle's (sorted) order. */

@@ -23,4 +23,6 @@ export const STATE_SPEC = Object.freeze({
   layer: { type: 'string', default: null },
   speed: { type: 'enum', values: SPEEDS.map(String), default: '5' },
   outline: { type: 'enum', values: ['on', 'off'], default: 'on' },
+  // Examples the model gets wrong: explain the true class or the predicted one.
+  explain: { type: 'enum', values: ['label', 'predicted'], default: 'label' },
 });

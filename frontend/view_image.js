@@ -19,12 +19,12 @@ export class ImageView {
     this.map = pixelCanvas(1, 1, { class: 'px', 'data-role': 'ig-map' });
     this.overlay = pixelCanvas(1, 1, { class: 'px', 'data-role': 'ig-overlay' });
     this.mapCaption = el('figcaption');
+    this.mapFigures = [el('figure', {}, this.mapCaption, this.map), el('figure', {}, el('figcaption', { text: 'Overlay' }), this.overlay)];
     this.attributionRoot = el(
       'div',
       { class: 'ig-figures' },
       el('figure', {}, el('figcaption', { text: 'Input' }), this.input),
-      el('figure', {}, this.mapCaption, this.map),
-      el('figure', {}, el('figcaption', { text: 'Overlay' }), this.overlay),
+      ...this.mapFigures,
     );
     this.gray = null; // luminance of the input, under the overlays
   }
@@ -60,7 +60,9 @@ export class ImageView {
 
   renderAttribution(frame) {
     const { ig } = frame;
-    this.attributionRoot.classList.toggle('stale', !ig);
+    // An input held fixed along the path (several inputs): the input alone.
+    for (const f of this.mapFigures) f.hidden = Boolean(frame.fixed);
+    this.attributionRoot.classList.toggle('stale', !ig && !frame.fixed);
     setText(this.mapCaption, frame.view === 'abs' ? '|Integrated gradients|' : 'Integrated gradients');
     if (!ig) return;
     const size = ig.height * ig.width;

@@ -3,8 +3,8 @@
 
 import { displayAt, ensureSize, pixelCanvas, putRgba, scratch } from './canvas.js';
 import { el, setAttr, setText } from './dom.js';
-import { formatPercent, formatValue } from './format.js';
-import { argmax, className } from './model.js';
+import { formatValue } from './format.js';
+import { Head } from './heads.js';
 import { paintMap, scaledInputRgba } from './pixels.js';
 
 export class SweepView {
@@ -95,12 +95,13 @@ export class SweepView {
       const out = scratch(c.grad);
       paintMap(frame.view, sweep.codes, k * size, size, sweep.scales[k], frame.scales[k], frame.luts, gray, out);
       putRgba(c.grad, out);
-      const { cls, prob } = argmax(sweep.predictions, k * sweep.numClasses, sweep.numClasses);
-      setText(c.predClass, className(frame.classNames, cls));
-      setText(c.predProb, formatPercent(prob));
-      const wrong = frame.truth !== null && cls !== frame.truth;
+      const head = frame.head || new Head({ classNames: frame.classNames });
+      const p = head.predict(sweep.predictions, k * sweep.numClasses, sweep.numClasses, sweep.target);
+      setText(c.predClass, p.text);
+      setText(c.predProb, p.detail);
+      const wrong = head.wrong(p, frame.truth);
       c.root.classList.toggle('wrong', wrong);
-      setAttr(c.root, 'title', wrong ? `wrong: predicted ${className(frame.classNames, cls)}` : '');
+      setAttr(c.root, 'title', wrong ? `wrong: predicted ${p.text}` : '');
       setText(c.scale, frame.perMap ? `±${formatValue(frame.scales[k])}` : '');
     });
   }

@@ -74,6 +74,22 @@ export function modalityOf(probe, run) {
   return DEFAULT_MODALITY;
 }
 
+/** Whether a view draws `modality` (an unknown one is shown as unreadable, not guessed). */
+export function isKnownModality(modality) {
+  return typeof modality === 'string' && VIEWS.has(modality);
+}
+
+/**
+ * The model inputs to show, one descriptor each ({name, modality, shape, attributed, ...}):
+ * the probe digest's (format 2), else the runs route's, else one image input (format 1).
+ */
+export function inputsOf(probe, run) {
+  for (const inputs of [probe && probe.inputs, run && run.inputs]) {
+    if (Array.isArray(inputs) && inputs.length && inputs.every((d) => d && typeof d === 'object')) return inputs;
+  }
+  return [{ name: 'input', modality: DEFAULT_MODALITY, attributed: true }];
+}
+
 /** Registered modality names. */
 export function modalities() {
   return [...VIEWS.keys()];

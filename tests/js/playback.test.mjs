@@ -75,7 +75,7 @@ test('URL entries hold every setting in a fixed order, the epoch as shown', () =
   const state = { run: 'r', example: 2, epoch: 99, view: 'signed', scale: 'map', clip: '99', palette: 'rdbu', layer: null, speed: '5', outline: 'on', extra: 1 };
   const entries = urlEntries(state, 7);
   assert.deepEqual(Object.keys(entries), Object.keys(STATE_SPEC));
-  assert.deepEqual(Object.keys(entries), ['run', 'example', 'epoch', 'view', 'scale', 'clip', 'palette', 'layer', 'speed', 'outline']);
+  assert.deepEqual(Object.keys(entries), ['run', 'example', 'epoch', 'view', 'scale', 'clip', 'palette', 'layer', 'speed', 'outline', 'explain']);
   assert.equal(entries.epoch, 7);
   assert.equal(entries.layer, null);
 });
