@@ -24,6 +24,7 @@ from tb_attrib.engine import (
     validate_steps,
 )
 from tb_attrib.engine import baselines as baselines_lib
+from tb_attrib.engine import kernel as kernel_lib
 from tb_attrib.summary import metadata, modalities, summary_v2
 
 
@@ -140,6 +141,7 @@ class Attributions(base.RunCallback):
         run_name: str = "probe",
     ) -> None:
         super().__init__(log_dir, run_name, freq)
+        kernel_lib.check_backend()
         self.alphas = _named(validate_alphas, "alphas", alphas)
         self.ig_method = _named(quadrature.validate_method, "ig_method", ig_method)
         self._ig_auto = _named(validate_steps, "ig_steps", ig_steps, self.ig_method)

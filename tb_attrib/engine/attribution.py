@@ -207,6 +207,8 @@ class AttributionEngine:
         embedding_layer: object = None,
         fixed_inputs: Sequence[str] | None = None,
     ) -> None:
+        kernel_lib.check_backend()
+        kernel_lib.check_model_backend(model)
         if output in _LEGACY_OUTPUT_KINDS or output == "auto":
             output_kind, output = ("auto" if output == "auto" else output), None
         self.model = model

@@ -52,6 +52,21 @@ def check_backend(name: str | None = None) -> str:
     return name
 
 
+def check_model_backend(model: object) -> None:
+    """Raises ValueError when ``model``'s variables belong to another backend than the one
+    Keras runs on (a model built before ``keras.config.set_backend``)."""
+    current = backend_name()
+    for variable in getattr(model, "weights", [])[:1]:
+        modules = [kind.__module__ for kind in type(variable).__mro__]
+        for name in (*DIFFERENTIABLE_BACKENDS, "numpy", "openvino"):
+            if any(f".backend.{name}." in m for m in modules) and name != current:
+                raise ValueError(
+                    f"the model was built under the {name!r} Keras backend, but Keras now runs "
+                    f"on {current!r}: build or load it (keras.saving.load_model) again under "
+                    f"{current!r}"
+                )
+
+
 def make(forward, attributed, fixed, model) -> PathKernelBase:
     """The kernel of the backend Keras runs on."""
     name = check_backend()
