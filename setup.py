@@ -52,6 +52,9 @@ setup(
         # Pick one TensorFlow; none is forced on a user who already has one.
         "cpu": ["tensorflow-cpu>=2.16"],
         "gpu": ["tensorflow>=2.16"],
+        # Keras's other backends; each needs only itself (no TensorFlow).
+        "jax": ["jax>=0.4.30"],
+        "torch": ["torch>=2.2"],
         "test": [
             "pytest>=8",
             "hypothesis>=6.100",

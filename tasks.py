@@ -65,6 +65,13 @@ def install_target(extras: str, has_tensorflow: bool) -> str:
     return f".[{','.join(wanted)}]" if wanted else "."
 
 
+def _ensure_torch() -> None:
+    """Installs :data:`TORCH_FOR_TESTS` unless a torch is already there."""
+    present = subprocess.run([PYTHON, "-c", "import torch"], capture_output=True, cwd=ROOT)
+    if present.returncode != 0:
+        _run(PYTHON, "-m", "pip", "install", "--quiet", TORCH_FOR_TESTS)
+
+
 def _ensure_system_packages() -> None:
     """Installs Debian's Chromium (browser tests) and Node.js (frontend unit tests) if missing."""
     missing = [
@@ -84,8 +91,24 @@ def _ensure_system_packages() -> None:
     _run("apt-get", "install", "-y", "-q", *missing, env=env)
 
 
+TORCH_FOR_TESTS = "torch==2.13.0"
+"""The PyTorch the test job installs: the CPU build that lies on this kind of machine's disk.
+A bare ``torch`` (or the ``[torch]`` extra) resolves to the CUDA build for Linux, several GB
+of ``nvidia-*`` wheels the tests do not need (README, "Every backend")."""
+
+BACKEND_EXTRAS = {"jax": "jax", "torch": "torch"}
+
+
+def _backend_extra() -> str:
+    """The extra that KERAS_BACKEND needs (none for TensorFlow, installed anyway)."""
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend not in ("tensorflow", *BACKEND_EXTRAS):
+        sys.exit(f"KERAS_BACKEND={backend!r}: tb_attrib runs on tensorflow, jax or torch")
+    return BACKEND_EXTRAS.get(backend, "")
+
+
 def demo(args: list[str]) -> None:
-    _ensure_venv("")
+    _ensure_venv(_backend_extra())
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--logdir", default=DEMO_LOGDIR)
     logdir = parser.parse_known_args(args)[0].logdir
@@ -98,7 +121,8 @@ def demo(args: list[str]) -> None:
 
 
 def test(args: list[str]) -> None:
-    _ensure_venv("test,bench")
+    _ensure_venv("test,bench,jax")
+    _ensure_torch()
     _ensure_system_packages()
     _run(PYTHON, "-m", "ruff", "check", ".")
     js_tests = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests" / "js").glob("*.test.mjs"))
