@@ -5,7 +5,7 @@ default summary writer and returns True on success, False when no default writer
 They encode with NumPy, so call them eagerly (outside ``tf.function``), as Keras callbacks
 and most custom training loops do at the end of an epoch::
 
-    writer = tf.summary.create_file_writer("logs/probe")
+    writer = tb_attrib.summary.create_file_writer("logs/probe")  # or tf.summary's own
     with writer.as_default(step=epoch):
         tb_attrib.summary.probe("tb_attrib/probe", x_probe, labels=y_probe, class_names=names)
         ig = tb_attrib.integrated_gradients(model, x_probe, target=y_probe)
@@ -14,6 +14,10 @@ and most custom training loops do at the end of an epoch::
 Every series is a blob sequence whose element 0 is a *digest* record for the whole batch and
 whose element ``1 + i`` is the record of probe example ``i``, so a reader can fetch one example,
 or only the digests, without reading the rest. ``docs/format.md`` lists every field.
+
+The records reach the event file through :mod:`tb_attrib.summary.writer`: under a
+``tf.summary`` default writer when TensorFlow is in use, and through TensorBoard's own
+event-file writer without TensorFlow (the same bytes). This module imports no TensorFlow.
 """
 
 from __future__ import annotations
@@ -21,10 +25,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import tensorflow as tf
 
 from tb_attrib.engine import completeness
-from tb_attrib.summary import codec, metadata, modalities
+from tb_attrib.summary import codec, metadata, modalities, writer
 
 
 def probe(
@@ -47,7 +50,7 @@ def probe(
         model's order). Each is stored as its modality shows it (see
         :mod:`tb_attrib.summary.modalities`): images as uint8 display images, sequences and
         tabular rows as float32 values, tokens as int32 ids with their strings.
-      step: Step to write at; defaults to ``tf.summary.experimental.get_step()``.
+      step: Step to write at; defaults to the default writer's step (``as_default(step=...)``).
       labels: Optional labels: one class id per example (multiclass, binary), or ``[N, K]``
         float rows (multi-hot for multi-label, target values for regression).
       class_names: Optional names of the model's classes (or outputs), indexed by id.
@@ -128,7 +131,7 @@ def interior_gradients(
       predictions: ``[N, K, P]`` the head's predictions at each alpha (class probabilities,
         output probabilities or predicted values).
       targets: The class (or output) explained, one per example.
-      step: Step to write at; defaults to ``tf.summary.experimental.get_step()``.
+      step: Step to write at; defaults to the default writer's step (``as_default(step=...)``).
       baseline: Name of the baseline, for display.
       input_specs: As for :func:`probe` (default from the gradients' shapes).
       description: Optional Markdown description.
@@ -186,7 +189,7 @@ def integrated_gradients(
     Args:
       name: Tag of the series.
       result: The engine's result object, or None.
-      step: Step to write at; defaults to ``tf.summary.experimental.get_step()``.
+      step: Step to write at; defaults to the default writer's step (``as_default(step=...)``).
       attributions: ``[N, *input_shape]`` attributions, or a list per model input (None for
         inputs held fixed); stored as each modality's maps, square-root quantised to int8.
       delta: ``[N]`` completeness deltas ``sum(attributions) - (F(x) - F(baseline))``.
@@ -356,7 +359,7 @@ def feature_maps(
     Args:
       name: Tag of the series.
       activations: ``[N, h, w, C]`` activations of the layer (channels last).
-      step: Step to write at; defaults to ``tf.summary.experimental.get_step()``.
+      step: Step to write at; defaults to the default writer's step (``as_default(step=...)``).
       layer: Name of the layer, for display.
       channels: Indices of the channels to keep (all when None). Each kept channel is stored
         as a square-root quantised int8 map with its own scale.
@@ -414,10 +417,4 @@ def _write(
     summary_metadata = metadata.create_summary_metadata(
         kind, description=description or "", **extra
     )
-    with tf.summary.experimental.summary_scope(name, f"{kind}_summary") as (tag, _):
-        return tf.summary.write(
-            tag=tag,
-            tensor=tf.constant(records, dtype=tf.string),
-            step=step,
-            metadata=summary_metadata,
-        )
+    return writer.write_blob_sequence(name or f"{kind}_summary", records, summary_metadata, step)
