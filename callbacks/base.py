@@ -8,7 +8,6 @@ from collections.abc import Sequence
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from tb_attrib.callbacks import writers
 from tb_attrib.engine import inputs
@@ -113,9 +112,11 @@ class RunCallback(keras.callbacks.Callback):
 
         ``keras.callbacks.TensorBoard`` with a batch-level ``update_freq`` pushes its own writer
         *and* a ``tf.summary.record_if`` condition on its batch counter for the whole fit; without
-        ``record_if(True)`` our end-of-epoch summaries would be dropped on most epochs.
+        ``record_if(True)`` (the TensorFlow writer's ``record_always``) our end-of-epoch
+        summaries would be dropped on most epochs. TensorBoard's own writer, used without
+        TensorFlow, has no such condition.
         """
-        with self._writer.as_default(step=step), tf.summary.record_if(True):
+        with self._writer.as_default(step=step), self._writer.record_always():
             yield
         self._writer.flush()
 

@@ -7,30 +7,39 @@ in ``on_train_end``; the last release flushes and closes it.
 
 Under multi-worker training only the chief writes (:func:`is_chief`), so other workers never
 create event files in the user's log directory.
+
+The writers are :mod:`tb_attrib.summary.writer`'s: ``tf.summary`` writers where TensorFlow is
+installed, TensorBoard's own event-file writer where it is not. TensorFlow is imported only
+when it is installed.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import uuid
+from typing import TYPE_CHECKING
 
-import tensorflow as tf
+from tb_attrib.summary import writer as summary_writer
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 
 class WriterPool:
-    """Reference-counted ``tf.summary`` writers keyed by directory."""
+    """Reference-counted summary writers keyed by directory."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._writers: dict[str, list] = {}
 
-    def acquire(self, directory: str) -> tf.summary.SummaryWriter:
+    def acquire(self, directory: str) -> summary_writer.SummaryWriter:
         key = _normalise(directory)
         with self._lock:
             entry = self._writers.get(key)
             if entry is None:
-                entry = [tf.summary.create_file_writer(directory), 0]
+                entry = [summary_writer.create_file_writer(directory), 0]
                 self._writers[key] = entry
             entry[1] += 1
             return entry[0]
@@ -66,23 +75,47 @@ def check_writable(log_dir: str, argument: str = "log_dir") -> None:
         raise ValueError(f"{argument} must be a directory path; got {log_dir!r}")
     path = os.fspath(log_dir)
     marker = os.path.join(path, f".tb_attrib_write_check_{uuid.uuid4().hex}")
+    if summary_writer.resolve_backend() == summary_writer.TENSORFLOW:
+        import tensorflow as tf
+
+        errors: tuple[type[BaseException], ...] = (OSError, tf.errors.OpError)
+        makedirs, opener, remove = tf.io.gfile.makedirs, tf.io.gfile.GFile, tf.io.gfile.remove
+    elif "://" in path:
+        # TensorBoard's own gfile (S3, fsspec) cannot remove a file: create, do not probe.
+        from tensorboard.compat.tensorflow_stub import errors as stub_errors
+        from tensorboard.compat.tensorflow_stub.io import gfile
+
+        errors = (OSError, stub_errors.OpError)
+        makedirs, opener, remove = gfile.makedirs, None, None
+    else:
+        errors, makedirs, opener, remove = (OSError,), _makedirs, open, os.remove
     try:
-        tf.io.gfile.makedirs(path)
-        with tf.io.gfile.GFile(marker, "w") as f:
-            f.write("ok")
-        tf.io.gfile.remove(marker)
-    except (OSError, tf.errors.OpError) as e:
+        makedirs(path)
+        if opener is not None:
+            with opener(marker, "w") as f:
+                f.write("ok")
+            remove(marker)
+    except errors as e:
         message = getattr(e, "message", None) or str(e)
         raise ValueError(f"{argument} {path!r} cannot be written: {message}") from None
+
+
+def _makedirs(path: str) -> None:
+    os.makedirs(path, exist_ok=True)
 
 
 def is_chief(strategy: tf.distribute.Strategy | None = None) -> bool:
     """True unless this process is a non-chief worker of a multi-worker strategy.
 
     The chief is task ``chief`` or, in a cluster without one, ``worker`` 0 (the convention of
-    ``tf.distribute``'s multi-worker training).
+    ``tf.distribute``'s multi-worker training). Without TensorFlow loaded there is no
+    ``tf.distribute`` strategy, and every process writes.
     """
-    strategy = strategy or tf.distribute.get_strategy()
+    if strategy is None:
+        tf = sys.modules.get("tensorflow")  # a strategy scope needs TensorFlow loaded
+        if tf is None or not hasattr(tf, "distribute"):
+            return True
+        strategy = tf.distribute.get_strategy()
     resolver = getattr(strategy, "cluster_resolver", None)
     extended = getattr(strategy, "extended", None)
     in_multi_worker = bool(getattr(extended, "_in_multi_worker_mode", lambda: False)())
