@@ -27,8 +27,10 @@ pytestmark = [
 ]
 
 
-def _run(backend: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+def _run(
+    backend: str, *args: str, timeout: int = 300, **extra_env: str
+) -> subprocess.CompletedProcess:
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", **extra_env}
     done = subprocess.run(
         [sys.executable, str(SCRIPT), *args],
         env=env,
@@ -153,6 +155,20 @@ def test_every_model_kind_trains_and_writes(backend, tmp_path):
         functional["score_input"], functional["recomputed_score_input"], rtol=1e-5
     )
     assert functional["score_input"][0] != functional["score_input"][1]
+
+
+@pytest.mark.skipif("jax" not in OTHERS, reason="jax is not installed")
+def test_jax_data_parallel_writes_once_and_equals_one_device(tmp_path):
+    out = tmp_path / "parallel.json"
+    flags = "--xla_force_host_platform_device_count=2"
+    _run("jax", "parallel", str(tmp_path), str(out), XLA_FLAGS=flags)
+    found = json.loads(out.read_text())
+    assert found["devices"] == 2
+    single, parallel = found["single"], found["parallel"]
+    assert single["event_files"] == parallel["event_files"] == 1
+    for key in ("ig", "sweep", "score"):
+        a, b = np.asarray(parallel[key]), np.asarray(single[key])
+        assert np.abs(a - b).max() <= 1e-5 * np.abs(b).max(), key
 
 
 def test_backends_without_gradients_fail_at_construction():

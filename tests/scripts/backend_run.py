@@ -182,6 +182,47 @@ def kinds(logdir: Path, out: Path) -> None:
     out.write_text(json.dumps(report))
 
 
+def parallel(logdir: Path, out: Path) -> None:
+    """JAX only: the same training on one device and under ``DataParallel`` over every
+    device (run with XLA_FLAGS=--xla_force_host_platform_device_count=2)."""
+    import jax
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, (32, 10, 10, 3)).astype(np.float32)
+    y = (x[:, :5].mean(axis=(1, 2, 3)) * 6).astype(np.int32) % 3
+    found = {"devices": len(jax.devices())}
+    for mode in ("single", "parallel"):
+        if mode == "parallel":
+            keras.distribution.set_distribution(
+                keras.distribution.DataParallel(devices=jax.devices())
+            )
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential(
+            [
+                keras.Input((10, 10, 3)),
+                keras.layers.Conv2D(4, 3, activation="gelu"),
+                keras.layers.GlobalAveragePooling2D(),
+                keras.layers.Dense(3, activation="softmax"),
+            ]
+        )
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        run = logdir / mode
+        callbacks = [
+            Attributions(run, x[:5], y[:5], ig_steps=16, alphas=[0.5, 1.0]),
+            ActivationSummaries(run, x[:5]),
+            WeightHistograms(run),
+        ]
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False, callbacks=callbacks)
+        loaded = tb_attrib.load(run)["probe"]
+        found[mode] = {
+            "ig": np.nan_to_num(loaded.ig_maps).tolist(),
+            "sweep": np.nan_to_num(loaded.sweep_maps).tolist(),
+            "score": loaded.ig_score_input.tolist(),
+            "event_files": len(list((run / "probe").glob("events.out.tfevents*"))),
+        }
+    out.write_text(json.dumps(found))
+
+
 if __name__ == "__main__":
     job, source, target = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-    {"compare": compare, "kinds": kinds}[job](source, target)
+    {"compare": compare, "kinds": kinds, "parallel": parallel}[job](source, target)
