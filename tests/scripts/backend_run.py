@@ -43,6 +43,17 @@ def compare(models_dir: Path, out: Path) -> None:
         sweep = tb_attrib.interior_gradients(model, x, ALPHAS, target=data["y"])
         for j, a in enumerate(fixed.attribution_list):
             results[f"{name}/ig/{j}"] = a
+        for method in ("gausslegendre", "adaptive_trapezoid"):
+            other = tb_attrib.integrated_gradients(
+                model, x, target=data["y"], steps=12, method=method
+            )
+            results[f"{name}/ig_{method}/0"] = other.attribution_list[0]
+        if name == "image":  # every named baseline of an image (uniform: averaged draws)
+            for baseline in ("white", "uniform", "blur"):
+                other = tb_attrib.integrated_gradients(
+                    model, x, target=data["y"], steps=16, baseline=baseline
+                )
+                results[f"{name}/ig_{baseline}/0"] = other.attributions
         for j, g in enumerate(sweep.gradient_list):
             results[f"{name}/sweep/{j}"] = g
         results[f"{name}/predictions"] = sweep.predictions
