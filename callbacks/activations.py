@@ -10,6 +10,7 @@ import numpy as np
 
 from tb_attrib.callbacks import base, dashboards
 from tb_attrib.callbacks import probe as probe_lib
+from tb_attrib.engine import forward
 from tb_attrib.summary import metadata, summary_v2
 
 DEFAULT_MAX_CHANNELS = 16
@@ -68,9 +69,8 @@ class LayerCapture:
 
     def _run(self, x: object) -> dict[str, object]:
         captured: dict[str, object] = {}
-        patched = []
+        recorders = {}
         for name, layer in zip(self.names, self.layers, strict=True):
-            original = layer.__dict__.get("call")
             bound = layer.call
 
             def recording(*args, _bound=bound, _name=name, **kwargs):
@@ -79,16 +79,9 @@ class LayerCapture:
                     captured[_name] = keras.ops.cast(out, "float32")
                 return out
 
-            layer.__dict__["call"] = recording
-            patched.append((layer, original))
-        try:
+            recorders[layer] = recording
+        with forward.replaced_calls(recorders):
             self.model(x, training=False)
-        finally:
-            for layer, original in patched:
-                if original is None:
-                    layer.__dict__.pop("call", None)
-                else:
-                    layer.__dict__["call"] = original
         return captured
 
     def __call__(self, x: object) -> dict[str, np.ndarray]:

@@ -49,6 +49,27 @@ def tb_provider(logdir):
     return data_provider.MultiplexerDataProvider(multiplexer, str(logdir))
 
 
+def series_records(logdir, tag, run="probe", digests_only=False):
+    """``{step: [decoded record, ...]}`` of one tb_attrib series, read through TensorBoard's
+    data provider (element 0 is the digest; with ``digests_only``, ``{step: digest}``)."""
+    from tensorboard import context
+
+    from tb_attrib.summary import codec, metadata
+
+    provider = tb_provider(logdir)
+    ctx = context.RequestContext()
+    series = provider.read_blob_sequences(
+        ctx, experiment_id="", plugin_name=metadata.PLUGIN_NAME, downsample=10**6
+    )[run][tag]
+
+    def read(value):
+        return codec.decode_record(provider.read_blob(ctx, blob_key=value.blob_key))
+
+    if digests_only:
+        return {d.step: read(d.values[0]) for d in series}
+    return {d.step: [read(v) for v in d.values] for d in series}
+
+
 def small_cnn(activation: str = "relu", num_classes: int = 4, final: str | None = "softmax"):
     """A tiny CNN on 12x12x3 inputs with random non-zero biases (so that the gradient along the
     integration path is not constant, as it is for a freshly initialised ReLU network)."""

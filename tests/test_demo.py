@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, tb_provider
+from conftest import ROOT, series_records, tb_provider
 from tensorboard import context
 
 from tb_attrib.engine import DEFAULT_METHOD
@@ -17,15 +17,7 @@ from tb_attrib.summary import codec, metadata
 
 
 def _digests(logdir, tag):
-    provider = tb_provider(logdir)
-    ctx = context.RequestContext()
-    series = provider.read_blob_sequences(
-        ctx, experiment_id="", plugin_name=metadata.PLUGIN_NAME, downsample=10**6
-    )["probe"][tag]
-    return {
-        d.step: codec.decode_record(provider.read_blob(ctx, blob_key=d.values[0].blob_key))
-        for d in series
-    }
+    return series_records(logdir, tag, digests_only=True)
 
 
 def test_demo_completeness_within_one_percent_at_default_settings(demo_logdir):

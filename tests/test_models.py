@@ -7,29 +7,19 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from conftest import tb_provider
+from conftest import series_records, tb_provider
 from tensorboard import context
 
 import tb_attrib
 from tb_attrib.callbacks import ActivationSummaries, Attributions, WeightHistograms
-from tb_attrib.summary import codec, metadata
+from tb_attrib.summary import metadata
 
 RNG = np.random.default_rng(0)
 N = 48
 
 
 def _records(logdir, tag):
-    provider = tb_provider(logdir)
-    ctx = context.RequestContext()
-    series = provider.read_blob_sequences(
-        ctx, experiment_id="", plugin_name=metadata.PLUGIN_NAME, downsample=10**6
-    )["probe"][tag]
-    return {
-        d.step: [
-            codec.decode_record(provider.read_blob(ctx, blob_key=v.blob_key)) for v in d.values
-        ]
-        for d in series
-    }
+    return series_records(logdir, tag)
 
 
 def _scalars(logdir):

@@ -39,20 +39,4 @@ def __getattr__(name: str) -> object:
 CLASSIC_ALPHAS = (0.01, 0.02, 0.03, 0.04, 0.1, 0.5, 0.6, 0.7, 0.8, 1.0)
 """The alpha sweep of the interior-gradients paper, the callbacks' default."""
 
-__all__ = [
-    "CLASSIC_ALPHAS",
-    "DEFAULT_MAX_STEPS",
-    "DEFAULT_METHOD",
-    "DEFAULT_STEPS",
-    "DEFAULT_TOLERANCE",
-    "METHODS",
-    "AttributionEngine",
-    "IntegratedGradientsResult",
-    "InteriorGradientsResult",
-    "default_batch_size",
-    "engine_for",
-    "integrated_gradients",
-    "interior_gradients",
-    "validate_alphas",
-    "validate_steps",
-]
+__all__ = ["CLASSIC_ALPHAS", "METHODS", *_FROM_ATTRIBUTION]

@@ -66,16 +66,25 @@ def build(model: object, layout: InputLayout, slots: Sequence[Slot], output: obj
     return forward
 
 
-@contextlib.contextmanager
 def _injected(pairs: list):
     """Makes each embedding layer return its given tensor while the model is traced."""
-    saved = []
+    replacements = {}
     for layer, tensor in pairs:
-        saved.append((layer, layer.__dict__.get("call")))
 
         def call(*args, _tensor=tensor, _layer=layer, **kwargs):
             return keras.ops.cast(_tensor, _layer.compute_dtype)
 
+        replacements[layer] = call
+    return replaced_calls(replacements)
+
+
+@contextlib.contextmanager
+def replaced_calls(replacements: dict):
+    """Replaces each layer's ``call`` (an instance attribute, so Keras's ``__call__`` — masks,
+    autocasting — still runs around it) for the duration of the block, then restores it."""
+    saved = []
+    for layer, call in replacements.items():
+        saved.append((layer, layer.__dict__.get("call")))
         layer.__dict__["call"] = call
     try:
         yield
