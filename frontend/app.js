@@ -427,6 +427,13 @@ export class Dashboard {
     const masks = this.state.outline === 'on' ? inputs.map((input) => (input ? input.mask : null)) : null;
     const colors = this.themeColors();
     const legend = { view: this.state.view, clip, luts, paletteName: this.state.palette };
+    // The IG shown: the predicted class's explanation where the example has one and it was
+    // chosen, else the label's.
+    const record = entry ? entry.ig : null;
+    const offered = data.hasPredicted;
+    const wantPredicted = offered && this.state.explain === 'predicted';
+    const predicted = Boolean(wantPredicted && record && record.predicted);
+    const ig = predicted ? record.predicted : record;
 
     this.renderTitle(epoch);
     if (run.sweep_tag) {
@@ -443,6 +450,7 @@ export class Dashboard {
             classNames,
             colors,
             masks,
+            attribution: ig, // views that order their input by attribution (tabular)
             legend: { ...legend, perMapText: 'each map scaled on its own (value under each map)' },
             missingText: 'No interior gradients at this epoch.',
           },
@@ -458,12 +466,6 @@ export class Dashboard {
       });
     }
     if (run.ig_tag) {
-      const record = entry ? entry.ig : null;
-      // The predicted class's explanation, where the example has one and it was chosen.
-      const offered = data.hasPredicted;
-      const wantPredicted = offered && this.state.explain === 'predicted';
-      const predicted = Boolean(wantPredicted && record && record.predicted);
-      const ig = predicted ? record.predicted : record;
       const igMode = mode === 'epochs' ? 'epochs' : 'map';
       const igScales = this.view.entries.map((e) => (ig && ig.inputs[e.j] ? data.igScalesOf(e.j, predicted).scales(igMode, clip, epoch)[0] : 0));
       if (entry || !loading) {

@@ -117,7 +117,8 @@ export class InputPanels {
       if (!e.prepared || !e.attributed) continue;
       const sweep = frame.sweep ? frame.sweep.inputs[e.j] || null : null;
       const s = scales[e.j] || [];
-      e.view.renderSweep({ ...frame, sweep, scales: s, mask: frame.masks ? frame.masks[e.j] : null });
+      const attribution = frame.attribution ? frame.attribution.inputs[e.j] || null : null;
+      e.view.renderSweep({ ...frame, sweep, scales: s, attribution, mask: frame.masks ? frame.masks[e.j] : null });
       if (e.sweepLegend) {
         e.sweepLegend.update({ ...frame.legend, scale: frame.perMap || !s.length ? null : s[0], nan: Boolean(sweep && sweep.summaries.some((m) => m.nonfinite)) });
       }

@@ -197,3 +197,57 @@ export function outlineMask(rgba, mask, width, height, rgb) {
   }
   return rgba;
 }
+
+/**
+ * The per-code colour table (RGBA, index code + 128) of a map drawn as *shading* behind or
+ * under something else (a series' line, a bar, a token's text): "signed" and "abs" as
+ * codeColors; "overlay" blends the palette's positive or negative colour over `background`
+ * ([r, g, b]) with weight min(1, |v| / displayScale), as the image overlay blends over gray.
+ */
+export function shadeColors(view, mapScale, displayScale, luts, background = [255, 255, 255]) {
+  if (view !== 'overlay') return codeColors(view, mapScale, displayScale, luts);
+  const { weight, color } = overlayWeights(mapScale, displayScale, luts);
+  const table = new Uint8Array(256 * 4);
+  for (let i = 0; i < 256; i++) {
+    const w = weight[i];
+    for (let k = 0; k < 3; k++) table[i * 4 + k] = Math.round(background[k] + w * (color[i * 3 + k] - background[k]));
+    table[i * 4 + 3] = 255;
+  }
+  return table;
+}
+
+/** The colour of one value v (not a code) under a shadeColors-like rule, as [r, g, b]. */
+export function shadeValue(view, v, displayScale, luts, background = [255, 255, 255]) {
+  const safe = displayScale > 0 ? displayScale : Infinity;
+  if (Number.isNaN(v)) return NONFINITE_RGB;
+  if (view === 'abs') {
+    const i = sequentialIndex(Math.abs(v) / safe) * 3;
+    return [luts.sequential[i], luts.sequential[i + 1], luts.sequential[i + 2]];
+  }
+  if (view === 'signed') {
+    const i = divergingIndex(v / safe) * 3;
+    return [luts.diverging[i], luts.diverging[i + 1], luts.diverging[i + 2]];
+  }
+  const w = Math.min(1, Math.abs(v) / safe);
+  const c = v >= 0 ? luts.positive : luts.negative;
+  return [0, 1, 2].map((k) => Math.round(background[k] + w * (c[k] - background[k])));
+}
+
+/** Relative luminance (0..1) of an sRGB colour, to choose dark or light text over it. */
+export function luminance(r, g, b) {
+  const lin = (c) => {
+    const s = c / 255;
+    return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+}
+
+/** [r, g, b] of a CSS colour "#rrggbb" or "rgb(r, g, b)"; `fallback` when unreadable. */
+export function parseColor(text, fallback = [255, 255, 255]) {
+  const s = String(text || '').trim();
+  let m = /^#([0-9a-f]{6})$/i.exec(s);
+  if (m) return [0, 2, 4].map((i) => parseInt(m[1].slice(i, i + 2), 16));
+  m = /^rgba?\(\s*([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)/i.exec(s);
+  if (m) return [m[1], m[2], m[3]].map((v) => Math.round(Number(v)));
+  return fallback;
+}

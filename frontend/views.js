@@ -45,12 +45,18 @@
 // A new modality is one new module implementing this interface plus one line in VIEWS.
 
 import { ImageView } from './view_image.js';
+import { SequenceView } from './view_sequence.js';
+import { TabularView } from './view_tabular.js';
+import { TokensView } from './view_tokens.js';
 
 export const DEFAULT_MODALITY = 'image';
 
 /** Modality name -> view class. */
 const VIEWS = new Map([
   ['image', ImageView],
+  ['sequence', SequenceView],
+  ['tabular', TabularView],
+  ['tokens', TokensView],
 ]);
 
 /** What every view implements (tests/js/views.test.mjs checks each registered view). */
