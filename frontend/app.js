@@ -521,6 +521,7 @@ export class Dashboard {
     this.root.dataset.frames = String(this.frameCount);
     this.root.dataset.epoch = String(epoch);
     if (entry) this.root.dataset.renderedEpoch = String(epoch);
+    this.root.dataset.run = run.run;
     this.root.dataset.renderMs = ms.toFixed(2);
   }
 

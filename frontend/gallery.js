@@ -57,8 +57,9 @@ export class Gallery {
       setAttr(item.truth, 'title', truth ? `true label: ${truth.text}` : '');
       const wrong = head.wrong(p, truth);
       if (wrong) wrongCount++;
-      setText(item.pred, p ? `${p.text} ${p.detail}`.trim() : '—');
-      setAttr(item.pred, 'title', p ? `predicted at this epoch: ${p.text}` : 'no prediction at this epoch');
+      // Classes with their probability; a multi-label set or a regression value alone.
+      setText(item.pred, p ? (head.classifier ? `${p.text} ${p.detail}` : p.text) : '—');
+      setAttr(item.pred, 'title', p ? `predicted at this epoch: ${p.text}${!head.classifier && p.detail ? ` (${p.detail})` : ''}` : 'no prediction at this epoch');
       item.root.classList.toggle('wrong', wrong);
       item.root.classList.toggle('selected', i === selected);
       setAttr(item.root, 'aria-selected', i === selected);

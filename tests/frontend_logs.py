@@ -136,3 +136,88 @@ def write_synthetic_run(
                     layer=feature_layer,
                 )
     writer.close()
+
+
+def write_html_names_run(
+    run_dir: Path | str,
+    text: str,
+    *,
+    epochs: int = 2,
+    examples: int = 2,
+    seed: int = 0,
+) -> None:
+    """A small format-v2 run whose user-given names are all ``text`` (say, an HTML injection).
+
+    Three inputs, one of each modality the image view does not draw: a sequence whose first
+    channel is named ``text``, a table row whose first feature is ``text`` and a token input
+    whose vocabulary holds ``text`` (every example starts with that token); the first class
+    name is ``text`` too. For the browser's XSS test: every one must show as text. The maps
+    are random (the general-purpose writer with structured maps is
+    ``plugin_logs.write_modality_log``; this one exists only for the names).
+    """
+    import tensorflow as tf
+
+    import tb_attrib.summary as tbs
+    from tb_attrib.summary import modalities
+
+    rng = np.random.default_rng(seed)
+    n, steps, features, length = examples, 40, 6, 12
+    vocabulary = ["<pad>", text, "plain", "words", "only"]
+    specs = [
+        modalities.InputSpec("series " + text, "sequence", channel_names=[text, "y"]),
+        modalities.InputSpec(
+            "table", "tabular", feature_names=[text] + [f"f{i}" for i in range(1, features)]
+        ),
+        modalities.InputSpec("ids", "tokens", vocabulary=vocabulary, padding_id=0),
+    ]
+    series = rng.normal(size=(n, steps, 2)).astype(np.float32)
+    table = rng.normal(size=(n, features)).astype(np.float32)
+    ids = rng.integers(2, len(vocabulary), (n, length)).astype(np.int32)
+    ids[:, 0] = 1
+    ids[:, -2:] = 0
+    labels = np.arange(n) % 3
+    masks = [np.zeros((n, steps), bool), np.eye(features, dtype=bool)[:n], ids == 1]
+    masks[0][:, 5:12] = True
+    alphas = np.asarray(CLASSIC_ALPHAS, np.float32)
+    writer = tf.summary.create_file_writer(str(run_dir))
+    with writer.as_default():
+        tbs.probe(
+            "tb_attrib/probe",
+            [series, table, ids],
+            step=0,
+            labels=labels,
+            class_names=[text, "cat", "dog"],
+            masks=masks,
+            input_specs=specs,
+            head={"kind": "multiclass", "width": 3, "output_kind": "probabilities", "output": None},
+        )
+        for epoch in range(epochs):
+            shapes = [(steps, 2), (features,), (length,)]
+            sweep = [rng.normal(size=(n, alphas.size, *s)).astype(np.float32) for s in shapes]
+            ig = [rng.normal(size=(n, *s)).astype(np.float32) for s in shapes]
+            logits = rng.normal(size=(n, alphas.size, 3)).astype(np.float32)
+            predictions = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+            tbs.interior_gradients(
+                "tb_attrib/interior_gradients",
+                alphas,
+                sweep,
+                predictions,
+                labels,
+                step=epoch,
+                baseline="black",
+                input_specs=specs,
+            )
+            tbs.integrated_gradients(
+                "tb_attrib/integrated_gradients",
+                step=epoch,
+                attributions=ig,
+                delta=np.full(n, 1e-3, np.float32),
+                targets=labels,
+                score_input=np.full(n, 0.9, np.float32),
+                score_baseline=np.full(n, 0.1, np.float32),
+                method="gausslegendre",
+                steps=16,
+                baseline="black",
+                input_specs=specs,
+            )
+    writer.close()

@@ -2,9 +2,11 @@
 
 One TensorBoard and one browser page serve the whole module; the tests run in file order and
 share the page, like one person's session. The log directory holds the demo's logs
-(``demo_logdir``: the real ``demo_train.py``) plus a synthetic run whose name and first class
-name are an HTML injection attempt. Console errors and Content-Security-Policy violations are
-collected from every frame for the whole session and must stay empty.
+(``demo_logdir``: the real ``demo_train.py``) plus two synthetic runs whose user-given names
+are an HTML injection attempt: one's run name and first class name, the other's channel,
+feature, token, input and class names (a sequence, a table row and a text). Console errors
+and Content-Security-Policy violations are collected from every frame for the whole session
+and must stay empty.
 
 Screenshots land in ``artifacts/frontend/``.
 """
@@ -16,30 +18,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS
-from frontend_logs import write_synthetic_run
+from browser import ARTIFACTS, CANVAS_DIGESTS, CHROMIUM, CHROMIUM_ARGS
+from frontend_logs import write_html_names_run, write_synthetic_run
 from tb_process import http_get, tensorboard_process, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "artifacts" / "frontend"
 XSS = "<img src=x onerror=window.__xss=1>"
 DEMO_RUN = "demo/probe"
 XSS_CLASSES = [XSS, "cat", "dog"]
-
-# Reads every canvas matching a selector: a hash of its pixels and its number of colours.
-CANVAS_DIGESTS = """(selector) => Array.from(document.querySelectorAll(selector)).map((c) => {
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  let hash = 2166136261;
-  const colours = new Set();
-  for (let i = 0; i < d.length; i += 4) {
-    const v = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
-    colours.add(v);
-    hash = Math.imul(hash ^ v, 16777619) >>> 0;
-  }
-  return {hash, colours: colours.size};
-})"""
+NAMES_RUN = "names"  # channel, feature, token and input names are XSS
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +35,7 @@ def logdir(demo_logdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("frontend") / "logs"
     shutil.copytree(demo_logdir, root / "demo")
     write_synthetic_run(root / XSS, size=16, epochs=3, examples=4, class_names=XSS_CLASSES)
+    write_html_names_run(root / NAMES_RUN, XSS)
     return root
 
 
@@ -54,9 +43,9 @@ def logdir(demo_logdir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def base_url(logdir: Path):
     with tensorboard_process(logdir) as url:
         wait_until(
-            lambda: len(http_get(url + "/data/plugin/tb_attrib/runs").json()["runs"]) >= 2,
+            lambda: len(http_get(url + "/data/plugin/tb_attrib/runs").json()["runs"]) >= 3,
             timeout=60,
-            what="both runs to be listed",
+            what="every run to be listed",
         )
         yield url
 
@@ -359,6 +348,27 @@ def test_user_data_is_shown_as_text_and_runs_nothing(session: Session) -> None:
     assert frame.evaluate("window.__xss") is None
     assert session.page.evaluate("window.__xss") is None
     session.shot("06-user-data-as-text")
+    # Channel, feature, token and input names (a sequence, a table row and a text).
+    frame.select_option("[data-role=run]", NAMES_RUN)
+    frame.wait_for_function(
+        f"document.querySelector('.tba-root').dataset.run === '{NAMES_RUN}'", timeout=30_000
+    )
+    session.wait_rendered(1)
+
+    def texts(selector: str) -> list[str]:
+        return frame.eval_on_selector_all(selector, "ns => ns.map(n => n.textContent)")
+
+    assert XSS in texts(".seq-label"), "a channel name"
+    assert XSS in texts(".tab-row .tab-name"), "a feature name"
+    assert XSS in [t.replace("◆ ", "") for t in texts(".tab-strip-name")]
+    assert XSS in texts(".tok-text[data-role=ig-map] .tok"), "a token"
+    assert texts(".tok-text[data-role=ig-map] .tok")[0] == XSS
+    assert any(XSS in t for t in texts(".input-title")), "an input name"
+    assert XSS in frame.text_content("[data-role=example-title]"), "a class name"
+    assert frame.evaluate("document.querySelectorAll('img').length") == 0
+    assert frame.evaluate("window.__xss") is None
+    assert session.page.evaluate("window.__xss") is None
+    session.shot("06b-names-as-text")
 
 
 def test_empty_state_explains_how_to_produce_data(session: Session) -> None:
