@@ -53,7 +53,13 @@ export function composeView(parts, target) {
     const w = canvas.exportWidth || cell;
     return { w, h: Math.round((w * canvas.height) / canvas.width) };
   };
-  const statsW = stats ? 220 : 0;
+  // The stats' labels take 120 pixels after a gap of 14; their values what they need.
+  let statsW = 0;
+  if (stats) {
+    const measure = (target || document.createElement('canvas')).getContext('2d');
+    measure.font = `11px ${FONT}`;
+    statsW = Math.max(220, 14 + 120 + 8 + Math.max(...stats.map(([, v]) => measure.measureText(String(v)).width)));
+  }
   // Layout pass: the height and width of every row.
   let width = 360;
   let height = pad + 40;

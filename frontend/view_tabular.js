@@ -113,8 +113,12 @@ export class TabularView {
         return { root, mark, name, value, key: '' };
       });
       this.list.replaceChildren(...this.rows.map((r) => r.root));
-      this.stripRows = Array.from({ length: this.shown }, () => el('div', { class: 'tab-strip-name' }));
-      this.stripNames.replaceChildren(el('div', { class: 'tab-strip-corner' }), ...this.stripRows);
+      this.stripRows = Array.from({ length: this.shown }, () => {
+        const mark = el('span', { class: 'truth-mark', 'aria-hidden': 'true' });
+        const name = el('span');
+        return { root: el('div', { class: 'tab-strip-name' }, mark, name), mark, name };
+      });
+      this.stripNames.replaceChildren(el('div', { class: 'tab-strip-corner' }), ...this.stripRows.map((r) => r.root));
     }
     if (this.folded) this.rows[this.rows.length - 1].root.classList.add('tab-others');
   }
@@ -175,9 +179,10 @@ export class TabularView {
       `Rows: the ${order.length} features of largest |integrated gradients| at this epoch${this.folded ? ` (of ${count})` : ''}, as in the IG chart. Cells: the gradient of each feature at each α.`,
     );
     order.forEach((f, r) => {
-      const node = this.stripRows[r];
-      setText(node, `${mask && mask[f] ? `${TRUTH_MARK} ` : ''}${this.names[f]}`);
-      setAttr(node, 'title', this.names[f]);
+      const row = this.stripRows[r];
+      setText(row.mark, mask && mask[f] ? `${TRUTH_MARK} ` : '');
+      setText(row.name, this.names[f]);
+      setAttr(row.root, 'title', this.names[f]);
     });
     const ctx = hidpiContext(this.strip, this.stripW, this.stripH);
     const background = parseColor(frame.colors.background);
@@ -306,7 +311,15 @@ export class TabularView {
     ctx.font = '11px Roboto, sans-serif';
     ctx.textBaseline = 'middle';
     ctx.fillStyle = colors.text;
-    this.stripRows.forEach((node, r) => ctx.fillText(node.textContent, 0, top + r * STRIP_ROW_H + STRIP_ROW_H / 2, NAME_W - 6));
+    ctx.textAlign = 'right';
+    this.stripRows.forEach((row, r) => {
+      const y = top + r * STRIP_ROW_H + STRIP_ROW_H / 2;
+      const width = ctx.measureText(row.name.textContent).width;
+      ctx.fillStyle = colors.text;
+      ctx.fillText(row.name.textContent, NAME_W - 8, y, NAME_W - 24);
+      ctx.fillStyle = '#ffb300';
+      ctx.fillText(row.mark.textContent, Math.max(10, NAME_W - 10 - Math.min(width, NAME_W - 24)), y);
+    });
     ctx.textAlign = 'center';
     this.columns.forEach((c, k) => {
       const x = NAME_W + (k + 0.5) * this.cellW;

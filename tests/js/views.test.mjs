@@ -5,7 +5,10 @@ import test from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { ImageView } from '../../frontend/view_image.js';
-import { DEFAULT_MODALITY, VIEW_METHODS, modalities, modalityOf, viewFor } from '../../frontend/views.js';
+import { SequenceView } from '../../frontend/view_sequence.js';
+import { TabularView } from '../../frontend/view_tabular.js';
+import { TokensView } from '../../frontend/view_tokens.js';
+import { DEFAULT_MODALITY, VIEW_METHODS, inputsOf, isKnownModality, modalities, modalityOf, viewFor } from '../../frontend/views.js';
 
 const FRONTEND = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'frontend');
 
@@ -37,8 +40,21 @@ test('the modality comes from the probe, then the run, else image', () => {
   assert.equal(modalityOf({ inputs: [] }, { inputs: [{ modality: 'tabular' }] }), 'tabular');
   assert.equal(modalityOf(null, { inputs: [{ name: 'input', modality: 'image', shape: [32, 32, 3] }] }), 'image');
   assert.equal(modalityOf({ inputs: [{ modality: 3 }] }, { inputs: null }), 'image');
-  // A modality nobody registered yet still opens, in the image view.
-  assert.equal(viewFor(modalityOf({ inputs: [{ modality: 'sequence' }] })), ImageView);
+  assert.equal(viewFor(modalityOf({ inputs: [{ modality: 'sequence' }] })), SequenceView);
+});
+
+test('each modality of summary format 2 has its view; the inputs come from the probe, then the run', () => {
+  assert.deepEqual(modalities().sort(), ['image', 'sequence', 'tabular', 'tokens']);
+  assert.equal(viewFor('tabular'), TabularView);
+  assert.equal(viewFor('tokens'), TokensView);
+  assert.ok(isKnownModality('tokens'));
+  for (const m of ['video', '', null, 'constructor', '__proto__']) assert.equal(isKnownModality(m), false, String(m));
+  const two = [{ name: 'image', modality: 'image' }, { name: 'meta', modality: 'tabular', attributed: false }];
+  assert.deepEqual(inputsOf({ inputs: two }, { inputs: null }), two);
+  assert.deepEqual(inputsOf({ inputs: null }, { inputs: two }), two);
+  // Format 1: one image input.
+  assert.deepEqual(inputsOf({ inputs: null }, { inputs: null }), [{ name: 'input', modality: 'image', attributed: true }]);
+  assert.deepEqual(inputsOf({ inputs: [null] }, null), [{ name: 'input', modality: 'image', attributed: true }]);
 });
 
 /** {module file: [[specifier, imported names], ...]} of the frontend's static and dynamic imports. */
