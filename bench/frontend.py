@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Frontend benchmark: the Attributions dashboard in headless Chromium.
 
-    .venv/bin/python bench/frontend.py                 # 32x32 and 224x224, 200 epochs
-    .venv/bin/python bench/frontend.py --sizes 32 --epochs 50
+    .venv/bin/python bench/frontend.py                 # every log below, 200 epochs
+    .venv/bin/python bench/frontend.py --sizes 32 --modalities none --epochs 50
+    .venv/bin/python bench/frontend.py --sizes none --modalities text
 
-For each size, writes one log directory like the serving benchmark's (``--epochs`` epochs x
-``--examples`` probe examples x ``--alphas`` alphas of interior gradients plus integrated
-gradients, with the public write ops and structured synthetic maps: ``tests/frontend_logs.py``),
-serves it with the real ``tensorboard`` CLI and opens the dashboard in Debian's Chromium
-(1280x800) through Playwright. Measured:
+For each image size, writes one log directory like the serving benchmark's (``--epochs``
+epochs x ``--examples`` probe examples x ``--alphas`` alphas of interior gradients plus
+integrated gradients, with the public write ops and structured synthetic maps:
+``tests/frontend_logs.py``); for each of ``--modalities`` (``tabular``: 100 features,
+``sequence``: 1000 steps x 3 channels, ``text``: 256 tokens with a vocabulary) one log of the
+same epochs and examples with the classic ten alphas, written by the shared
+``tests/plugin_logs.write_modality_log`` at its realistic sizes. Each is served with the real
+``tensorboard`` CLI and opened in Debian's Chromium (1280x800) through Playwright. Measured:
 
 - *first render*: from opening the tab (the plugin iframe's navigation start, i.e. its
   ``performance.timeOrigin``) to the first full render (``data-first-render-ms``: gallery,
@@ -42,10 +46,14 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from frontend_logs import CLASSIC_ALPHAS, write_synthetic_run  # noqa: E402
+from plugin_logs import write_modality_log  # noqa: E402
 from tb_process import http_get, tensorboard_process, wait_until  # noqa: E402
 
 RUN = "attrib"
 CLASS_NAMES = [f"class {i}" for i in range(10)]
+MODALITIES = {"tabular": "tabular", "sequence": "sequence", "text": "tokens"}
+"""``--modalities`` names -> the modality of ``write_modality_log`` (realistic sizes)."""
+LABELS = {"tabular": "tabular 100", "sequence": "sequence 1000x3", "text": "text 256"}
 
 FRAME_MARKS = """() => performance.getEntriesByName('tb_attrib:frame')
   .map((m) => [m.startTime, m.detail ? m.detail.ms : null])"""
@@ -79,6 +87,14 @@ def generate(logdir: Path, size: int, epochs: int, examples: int, alphas: int) -
     return time.perf_counter() - start
 
 
+def generate_modality(logdir: Path, name: str, epochs: int, examples: int) -> float:
+    start = time.perf_counter()
+    write_modality_log(
+        logdir / RUN, MODALITIES[name], realistic=True, epochs=epochs, examples=examples
+    )
+    return time.perf_counter() - start
+
+
 def open_dashboard(page, url: str):
     """Navigates to the dashboard; returns (plugin frame, ms from top navigation to ready)."""
     page.goto(url)
@@ -100,7 +116,18 @@ def bench_size(args: argparse.Namespace, size: int, workdir: Path, browser) -> d
     logdir = workdir / f"size{size}"
     print(f"[{size}x{size}] writing {args.epochs} epochs ...", flush=True)
     gen_s = generate(logdir, size, args.epochs, args.examples, args.alphas)
-    result: dict[str, object] = {"size": size, "generate_s": gen_s}
+    return bench_log(args, f"{size}x{size}", logdir, gen_s, browser)
+
+
+def bench_modality(args: argparse.Namespace, name: str, workdir: Path, browser) -> dict:
+    logdir = workdir / name
+    print(f"[{name}] writing {args.epochs} epochs ...", flush=True)
+    gen_s = generate_modality(logdir, name, args.epochs, args.examples)
+    return bench_log(args, LABELS[name], logdir, gen_s, browser)
+
+
+def bench_log(args: argparse.Namespace, label: str, logdir: Path, gen_s: float, browser):
+    result: dict[str, object] = {"label": label, "generate_s": gen_s}
     with tensorboard_process(logdir) as base:
         wait_until(
             lambda: any(
@@ -148,7 +175,7 @@ def bench_size(args: argparse.Namespace, size: int, workdir: Path, browser) -> d
             console_errors=errors,
         )
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"bench-{size}.png"))
+        page.screenshot(path=str(ARTIFACTS / f"bench-{label.replace(' ', '-')}.png"))
         page.close()
     return result
 
@@ -168,14 +195,14 @@ def report(args: argparse.Namespace, results: list[dict[str, object]]) -> str:
         f"{args.epochs} epochs, {args.examples} examples, {args.alphas} alphas; "
         f"Chromium 1280x800 headless; median of {args.repeats} loads (first load in brackets).",
         "",
-        "| size | first render after tab opens | after page navigation | all epochs loaded "
+        "| log | first render after tab opens | after page navigation | all epochs loaded "
         "| playback fps | frame interval p50 / p95 | frame script p50 / p95 | columns visible |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
         tab, top, loaded = r["first_tab_ms"], r["first_page_ms"], r["loaded_ms"]
         lines.append(
-            f"| {r['size']}x{r['size']} "
+            f"| {r['label']} "
             f"| {statistics.median(tab):.0f} ms ({tab[0]:.0f}) "
             f"| {statistics.median(top):.0f} ms ({top[0]:.0f}) "
             f"| {statistics.median(loaded) / 1000:.1f} s ({loaded[0] / 1000:.1f}) "
@@ -192,7 +219,15 @@ def report(args: argparse.Namespace, results: list[dict[str, object]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[32, 224])
+    parser.add_argument(
+        "--sizes", nargs="+", default=["32", "224"], help="image sizes ('none': no image log)"
+    )
+    parser.add_argument(
+        "--modalities",
+        nargs="+",
+        default=list(MODALITIES),
+        help=f"modality logs among {', '.join(MODALITIES)} ('none': none)",
+    )
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--examples", type=int, default=16)
     parser.add_argument("--alphas", type=int, default=10)
@@ -210,7 +245,11 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 for size in args.sizes:
-                    results.append(bench_size(args, size, workdir, browser))
+                    if size != "none":
+                        results.append(bench_size(args, int(size), workdir, browser))
+                for name in args.modalities:
+                    if name != "none":
+                        results.append(bench_modality(args, name, workdir, browser))
             finally:
                 browser.close()
     finally:

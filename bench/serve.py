@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Serving benchmark: tb_attrib's routes against TensorBoard's own images plugin.
 
-    .venv/bin/python bench/serve.py                      # 32x32 and 224x224, default path
-    .venv/bin/python bench/serve.py --sizes 32 --load-fast false
+    .venv/bin/python bench/serve.py                      # every log below, default path
+    .venv/bin/python bench/serve.py --sizes 32 --modalities none --load-fast false
+    .venv/bin/python bench/serve.py --sizes none --modalities text --epochs 50
 
 For each size, writes one log directory (with the public write ops, no training) holding two
 runs, then serves it with the real ``tensorboard`` CLI:
@@ -15,6 +16,11 @@ runs, then serves it with the real ``tensorboard`` CLI:
   bytes on both sides. The PNGs are encoded once and written every epoch as exactly the
   tensor ``tf.summary.image`` writes (``[width, height, png, ...]`` with the images
   plugin's metadata): encoding 200 x 16 noise PNGs again would take most of the run.
+
+and for each of ``--modalities`` (``tabular``: 100 features, ``sequence``: 1000 steps x 3
+channels, ``text``: 256 tokens) one ``attrib`` run of the same epochs and examples with the
+classic ten alphas, written by the shared ``tests/plugin_logs.write_modality_log`` at its
+realistic sizes (no images anchor for these: TensorBoard has no dashboard of their kind).
 
 Measured, side by side, from the same TensorBoard process (milliseconds to the last byte;
 the body is read in pieces and dropped, on both sides alike):
@@ -52,11 +58,14 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from plugin_logs import write_modality_log  # noqa: E402
 from tb_process import http_get, tensorboard_process, wait_until  # noqa: E402
 
 RUN_ATTRIB = "attrib"
 RUN_IMAGES = "images"
 BROWSER_CONNECTIONS = 6
+MODALITIES = {"tabular": "tabular", "sequence": "sequence", "text": "tokens"}
+LABELS = {"tabular": "tabular 100", "sequence": "sequence 1000x3", "text": "text 256"}
 
 
 def generate(logdir: Path, size: int, epochs: int, examples: int, alphas: int) -> None:
@@ -171,14 +180,37 @@ def tensorboard_memory(port: int) -> float:
     return float("nan")
 
 
-def bench_size(args: argparse.Namespace, size: int, workdir: Path) -> dict[str, object]:
-    logdir = workdir / f"size{size}"
+def _write_once(logdir: Path, write) -> None:
     if not (logdir / ".complete").exists():
         shutil.rmtree(logdir, ignore_errors=True)
         start = time.perf_counter()
-        generate(logdir, size, args.epochs, args.examples, args.alphas)
+        write()
         (logdir / ".complete").write_text("ok")
         print(f"# wrote {logdir} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+
+
+def bench_size(args: argparse.Namespace, size: int, workdir: Path) -> dict[str, object]:
+    logdir = workdir / f"size{size}"
+    _write_once(logdir, lambda: generate(logdir, size, args.epochs, args.examples, args.alphas))
+    return bench_log(args, f"{size}x{size}", logdir, images=True)
+
+
+def bench_modality(args: argparse.Namespace, name: str, workdir: Path) -> dict[str, object]:
+    logdir = workdir / f"{name}-{args.epochs}x{args.examples}"
+    _write_once(
+        logdir,
+        lambda: write_modality_log(
+            logdir / RUN_ATTRIB,
+            MODALITIES[name],
+            realistic=True,
+            epochs=args.epochs,
+            examples=args.examples,
+        ),
+    )
+    return bench_log(args, LABELS[name], logdir, images=False)
+
+
+def bench_log(args: argparse.Namespace, label: str, logdir: Path, images: bool) -> dict:
     disk = sum(f.stat().st_size for f in logdir.rglob("*tfevents*")) / 2**20
     flags = [f"--load_fast={args.load_fast}", "--samples_per_plugin", "images=100000"]
     with tensorboard_process(logdir, *flags, timeout=300) as base:
@@ -187,10 +219,12 @@ def bench_size(args: argparse.Namespace, size: int, workdir: Path) -> dict[str, 
 
         def loaded() -> bool:
             runs = http_get(f"{api}/runs").json()["runs"]
-            images = http_get(f"{base}/data/plugin/images/tags").json()
+            if not images:
+                return any(len(r["epochs"]) == args.epochs for r in runs)
+            tags = http_get(f"{base}/data/plugin/images/tags").json()
             return (
                 any(len(r["epochs"]) == args.epochs for r in runs)
-                and RUN_IMAGES in images
+                and RUN_IMAGES in tags
                 and len(
                     http_get(
                         f"{base}/data/plugin/images/images?"
@@ -204,7 +238,7 @@ def bench_size(args: argparse.Namespace, size: int, workdir: Path) -> dict[str, 
         wait_until(loaded, timeout=900, interval=1.0, what="TensorBoard to load every epoch")
         load_seconds = time.perf_counter() - start
         tag = "anchor"
-        result: dict[str, object] = {"size": size, "disk_mib": disk, "load_s": load_seconds}
+        result: dict[str, object] = {"label": label, "disk_mib": disk, "load_s": load_seconds}
         example = f"{api}/example?run={RUN_ATTRIB}&index="
         with concurrent.futures.ThreadPoolExecutor(BROWSER_CONNECTIONS) as pool:
             first = timed_get(example + "0")
@@ -215,12 +249,15 @@ def bench_size(args: argparse.Namespace, size: int, workdir: Path) -> dict[str, 
             timed_get(example + "0")  # back to example 0: from here on it is cached
             repeat = [timed_get(example + "0") for _ in range(args.n)]
             gallery = [timed_get(f"{api}/gallery?run={RUN_ATTRIB}") for _ in range(args.n)]
-            img_first = images_for_sample(base, tag, 0, pool)
-            img_switch = []
-            for i in range(1, 16):
-                time.sleep(args.pause)
-                img_switch.append(images_for_sample(base, tag, i, pool))
-            img_repeat = [images_for_sample(base, tag, 0, pool) for _ in range(max(5, args.n // 3))]
+            img_first, img_switch, img_repeat = (None, 0), [], []
+            if images:
+                img_first = images_for_sample(base, tag, 0, pool)
+                for i in range(1, 16):
+                    time.sleep(args.pause)
+                    img_switch.append(images_for_sample(base, tag, i, pool))
+                img_repeat = [
+                    images_for_sample(base, tag, 0, pool) for _ in range(max(5, args.n // 3))
+                ]
         result.update(
             example_bytes=first[1],
             image_bytes=img_first[1],
@@ -228,7 +265,7 @@ def bench_size(args: argparse.Namespace, size: int, workdir: Path) -> dict[str, 
             example_switch=[t for t, _ in switch],
             example_repeat=[t for t, _ in repeat],
             gallery=[t for t, _ in gallery],
-            images_first=[img_first[0]],
+            images_first=[img_first[0]] if images else [],
             images_switch=[t for t, _ in img_switch],
             images_repeat=[t for t, _ in img_repeat],
             rss_mib=tensorboard_memory(port),
@@ -238,6 +275,8 @@ def bench_size(args: argparse.Namespace, size: int, workdir: Path) -> dict[str, 
 
 def report(args: argparse.Namespace, results: list[dict[str, object]]) -> str:
     def ms(values: list[float]) -> str:
+        if not values:
+            return ""
         if len(values) == 1:
             return f"{values[0] * 1e3:.0f}"
         return f"{percentile(values, 50) * 1e3:.0f} / {percentile(values, 95) * 1e3:.0f}"
@@ -252,19 +291,22 @@ def report(args: argparse.Namespace, results: list[dict[str, object]]) -> str:
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
-        size = f"{r['size']}x{r['size']}"
-        lines += [
+        size = r["label"]
+        lines.append(
             f"| {size} | tb_attrib `example` (all epochs) | {ms(r['example_first'])} | "
             f"{ms(r['example_switch'])} | {ms(r['example_repeat'])} | "
-            f"{r['example_bytes'] / 2**20:.1f} MiB | {r['rss_mib']:.0f} |",
-            f"| {size} | images plugin, same images (6 at a time) | {ms(r['images_first'])} | "
-            f"{ms(r['images_switch'])} | {ms(r['images_repeat'])} | "
-            f"{r['image_bytes'] / 2**20:.1f} MiB | |",
-            f"| {size} | tb_attrib `gallery` | | | {ms(r['gallery'])} | | |",
-        ]
+            f"{r['example_bytes'] / 2**20:.1f} MiB | {r['rss_mib']:.0f} |"
+        )
+        if r["images_first"]:
+            lines.append(
+                f"| {size} | images plugin, same images (6 at a time) | {ms(r['images_first'])} "
+                f"| {ms(r['images_switch'])} | {ms(r['images_repeat'])} | "
+                f"{r['image_bytes'] / 2**20:.1f} MiB | |"
+            )
+        lines.append(f"| {size} | tb_attrib `gallery` | | | {ms(r['gallery'])} | | |")
     lines.append("")
     lines += [
-        f"{r['size']}x{r['size']}: event files {r['disk_mib']:.0f} MiB, loaded in "
+        f"{r['label']}: event files {r['disk_mib']:.0f} MiB, loaded in "
         f"{r['load_s']:.0f} s after TensorBoard answered."
         for r in results
     ]
@@ -273,7 +315,14 @@ def report(args: argparse.Namespace, results: list[dict[str, object]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="32,224", help="comma-separated image sizes")
+    parser.add_argument(
+        "--sizes", default="32,224", help="comma-separated image sizes ('none': no image log)"
+    )
+    parser.add_argument(
+        "--modalities",
+        default=",".join(MODALITIES),
+        help=f"comma-separated modality logs among {', '.join(MODALITIES)} ('none': none)",
+    )
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--examples", type=int, default=16)
     parser.add_argument("--alphas", type=int, default=10)
@@ -290,7 +339,10 @@ def main() -> None:
             workdir.mkdir(parents=True, exist_ok=True)
         else:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tbab_")))
-        results = [bench_size(args, int(s), workdir) for s in args.sizes.split(",")]
+        results = [bench_size(args, int(s), workdir) for s in args.sizes.split(",") if s != "none"]
+        results += [
+            bench_modality(args, m, workdir) for m in args.modalities.split(",") if m != "none"
+        ]
     print(report(args, results))
 
 
