@@ -10,6 +10,7 @@ through TensorBoard's data provider and ``tb_attrib.load``.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -332,7 +333,7 @@ def test_record_always_overrides_record_if_on_the_tensorflow_writer(tmp_path: Pa
 
 def test_backend_choice(monkeypatch) -> None:
     monkeypatch.delenv(summary_writer.ENV_VAR, raising=False)
-    assert summary_writer.resolve_backend() == "tensorflow"  # installed here
+    assert summary_writer.resolve_backend() == "tensorflow"  # loaded here
     monkeypatch.setenv(summary_writer.ENV_VAR, " TensorBoard ")
     assert summary_writer.resolve_backend() == "tensorboard"
     assert summary_writer.resolve_backend("auto") == "tensorflow"  # the argument wins
@@ -341,9 +342,17 @@ def test_backend_choice(monkeypatch) -> None:
         summary_writer.resolve_backend()
     with pytest.raises(ValueError, match="backend must be one of"):
         summary_writer.resolve_backend("tf")
-    monkeypatch.setattr(summary_writer, "_tensorflow_installed", lambda: False)
     monkeypatch.setenv(summary_writer.ENV_VAR, "auto")
+    # Installed but not loaded (a JAX or PyTorch process): TensorBoard's, TensorFlow unstarted,
+    # and so it stays once TensorFlow is loaded (TensorBoard's writer imports it for gfile).
+    monkeypatch.setattr(summary_writer, "_auto_choice", None)
+    with monkeypatch.context() as hidden:
+        hidden.delitem(sys.modules, "tensorflow")
+        assert summary_writer.resolve_backend() == "tensorboard"
+    assert "tensorflow" in sys.modules
     assert summary_writer.resolve_backend() == "tensorboard"
+    assert summary_writer.resolve_backend("tensorflow") == "tensorflow"  # can be asked for
+    monkeypatch.setattr(summary_writer, "_tensorflow_installed", lambda: False)
     with pytest.raises(ImportError, match="not installed"):
         summary_writer.resolve_backend("tensorflow")
 
@@ -362,3 +371,55 @@ def test_is_chief_without_tensorflow(monkeypatch) -> None:
     monkeypatch.delitem(sys.modules, "tensorflow")
     assert writers.is_chief() is True
     assert writers.is_chief(None) is True
+
+
+_JAX_FIT = """
+import glob, sys
+import keras
+import numpy as np
+from tensorboard.backend.event_processing import event_file_loader
+from tb_attrib.callbacks import ActivationSummaries, Attributions, WeightHistograms
+
+assert keras.backend.backend() == "jax"
+x = np.random.default_rng(0).uniform(0, 1, (16, 12, 12, 3)).astype("float32")
+y = np.arange(16) % 3
+inputs = keras.Input((12, 12, 3))
+h = keras.layers.Flatten()(keras.layers.Conv2D(4, 3, activation="relu")(inputs))
+model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(h))
+model.compile("adam", "sparse_categorical_crossentropy")
+d = sys.argv[1]
+callbacks = [
+    Attributions(d, x[:4], y[:4], alphas=[0.5, 1.0], ig_steps=8),
+    ActivationSummaries(d, x[:4]),
+    WeightHistograms(d),
+]
+model.fit(x, y, epochs=2, verbose=0, callbacks=callbacks)
+started = False
+if "tensorflow" in sys.modules:
+    from tensorflow.python.eager import context
+    started = context.context()._initialized
+writers = sorted(
+    next(iter(event_file_loader.EventFileLoader(f).Load())).source_metadata.writer
+    for f in glob.glob(d + "/*/*tfevents*")
+)
+print(started, writers)
+"""
+
+
+@pytest.mark.slow
+def test_jax_process_with_tensorflow_installed_never_starts_it(tmp_path: Path) -> None:
+    """Keras on JAX where TensorFlow is installed: TensorBoard's writer for every run, and
+    TensorFlow's runtime (which would reserve the GPU's memory) never initialised."""
+    import subprocess
+
+    pytest.importorskip("jax")
+    result = subprocess.run(
+        [sys.executable, "-c", _JAX_FIT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    writer = "tensorboard.summary.writer.event_file_writer"
+    assert result.stdout.strip().splitlines()[-1] == f"False {[writer, writer]}"

@@ -12,9 +12,13 @@ dashboards' summaries) and handed to a writer as it is. Two writers carry it to 
   built on), for JAX and PyTorch users without TensorFlow.
 
 Both write the same event bytes apart from the wall time (``tests/test_writer.py``).
-:func:`create_file_writer` picks ``"tensorflow"`` when TensorFlow can be imported, else
-``"tensorboard"``; the ``backend`` argument or the environment variable
-``TB_ATTRIB_SUMMARY_WRITER`` (``tensorflow``, ``tensorboard`` or ``auto``) chooses one::
+:func:`create_file_writer` picks ``"tensorflow"`` when TensorFlow is loaded the first time
+it chooses (Keras on the TensorFlow backend, a training loop that imported it), else
+``"tensorboard"``, and keeps that choice for the process: a JAX or PyTorch process that merely
+has TensorFlow installed is not made to start it (its first eager op would reserve most of the
+GPU's memory), even after TensorBoard's writer imported it for ``tf.io.gfile``. The
+``backend`` argument or the environment variable ``TB_ATTRIB_SUMMARY_WRITER``
+(``tensorflow``, ``tensorboard`` or ``auto``) chooses::
 
     writer = tb_attrib.summary.create_file_writer("logs/probe")
     with writer.as_default(step=epoch):
@@ -23,7 +27,8 @@ Both write the same event bytes apart from the wall time (``tests/test_writer.py
 The write functions go to the innermost default writer entered with ``as_default`` of a writer
 of this module; when none is, to ``tf.summary``'s default writer if TensorFlow is loaded (a
 user's own ``tf.summary.create_file_writer(...).as_default()`` block); else they write nothing
-and return False. TensorFlow is imported only by the ``"tensorflow"`` writer.
+and return False. Only the ``"tensorflow"`` writer imports TensorFlow (TensorBoard's own writer
+imports it for ``tf.io.gfile`` where it is installed, without starting its runtime).
 """
 
 from __future__ import annotations
@@ -46,10 +51,15 @@ TENSORFLOW = "tensorflow"
 TENSORBOARD = "tensorboard"
 BACKENDS = (TENSORFLOW, TENSORBOARD)
 
+# The process's automatic choice, made once: TensorBoard's EventFileWriter imports TensorFlow
+# where it is installed (for tf.io.gfile), which must not turn the next choice to TensorFlow.
+_auto_choice: str | None = None
+
 
 def resolve_backend(backend: str | None = None) -> str:
     """The writer backend to use: ``backend``, else ``$TB_ATTRIB_SUMMARY_WRITER``, else
-    ``"tensorflow"`` when TensorFlow is installed and ``"tensorboard"`` when it is not.
+    (``"auto"``) ``"tensorflow"`` when TensorFlow was loaded at the process's first automatic
+    choice and ``"tensorboard"`` when it was not.
 
     Raises:
       ValueError: an unknown name.
@@ -58,7 +68,10 @@ def resolve_backend(backend: str | None = None) -> str:
     chosen = backend if backend is not None else os.environ.get(ENV_VAR, "") or "auto"
     chosen = str(chosen).strip().lower()
     if chosen == "auto":
-        return TENSORFLOW if _tensorflow_installed() else TENSORBOARD
+        global _auto_choice
+        if _auto_choice is None:
+            _auto_choice = TENSORFLOW if _tensorflow_loaded() else TENSORBOARD
+        return _auto_choice
     if chosen not in BACKENDS:
         source = "backend" if backend is not None else ENV_VAR
         raise ValueError(f"{source} must be one of {(*BACKENDS, 'auto')}; got {chosen!r}")
@@ -343,8 +356,13 @@ def _tf_tag(tf, name: str) -> str:
         return tag
 
 
+def _tensorflow_loaded() -> bool:
+    tf = sys.modules.get("tensorflow")
+    return tf is not None and hasattr(tf, "summary")
+
+
 def _tensorflow_installed() -> bool:
-    if sys.modules.get("tensorflow") is not None:
+    if _tensorflow_loaded():
         return True
     try:
         return importlib.util.find_spec("tensorflow") is not None
