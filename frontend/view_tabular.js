@@ -113,6 +113,9 @@ export class TabularView {
         return { root, mark, name, value, key: '' };
       });
       this.list.replaceChildren(...this.rows.map((r) => r.root));
+    }
+    this.rows.forEach((row, r) => row.root.classList.toggle('tab-others', this.folded && r === rows - 1));
+    if (!this.stripRows || this.stripRows.length !== this.shown) {
       this.stripRows = Array.from({ length: this.shown }, () => {
         const mark = el('span', { class: 'truth-mark', 'aria-hidden': 'true' });
         const name = el('span');
@@ -120,7 +123,6 @@ export class TabularView {
       });
       this.stripNames.replaceChildren(el('div', { class: 'tab-strip-corner' }), ...this.stripRows.map((r) => r.root));
     }
-    if (this.folded) this.rows[this.rows.length - 1].root.classList.add('tab-others');
   }
 
   setAlphas(alphas) {

@@ -11,34 +11,50 @@
 // the view modules imports modality-specific code (baseline.js, the image half of pixels.js);
 // tests/js/views.test.mjs checks both.
 //
-// A view is a class; the dashboard constructs one per modality it meets and puts its two
-// roots in the cards. Its interface (`frame` objects are built anew for every render):
+// A view is a class; the dashboard builds one per model input (panels.js stacks them, one
+// titled block per input, when a model has several) and puts its two roots in the cards.
+// Its interface (`frame` objects are built anew for every render):
 //
 //   sweepRoot                          element shown in the "alpha sweep" card
 //   attributionRoot                    element shown in the "Integrated gradients" card,
 //                                      before the shared stats table
+//   wide                               true: the IG figure fills the card's width (the IG
+//                                      and saturation cards then stack instead of sharing
+//                                      a row); images leave it unset
 //   prepare(input, baseline, alphas, probe) -> {baselineLabel, caveat}
 //       per example, before its first frame: draw what depends only on the input.
-//       input: the example's probe record as parsed (model.parseProbe: {data, shape});
-//       baseline: the baseline's name ("black", "blur", ...); alphas: the sweep's alphas;
-//       probe: the parsed probe (displayRange, probeMax, classNames, ...). Returns the
-//       baseline's label and a sentence ('' when none) on how faithfully it is drawn.
-//   layout(width)                      the sweep card is `width` CSS pixels wide (read by
-//                                      the dashboard outside of rendering)
-//   renderSweep(frame)                 frame: {sweep, view, luts, scales, perMap, truth,
-//       classNames, missingText}. Per alpha the scaled input, the signed gradient map and
-//       the prediction. sweep: one epoch's model.parseSweep record, or null (show
+//       input: the example's input as parsed (model.probeInput: {data, shape, mask, tokens,
+//       modality, descriptor}; descriptor is the probe digest's entry of this input, with
+//       its names); baseline: the baseline's name ("black", "blur", ...); alphas: the
+//       sweep's alphas; probe: the parsed probe (displayRange, probeMax, classNames, ...).
+//       Returns the baseline's label and a sentence ('' when none) on how faithfully it is
+//       drawn.
+//   layout(width, igWidth)             the sweep card's content is `width` CSS pixels wide
+//                                      and the IG figures' box `igWidth` (read by the
+//                                      dashboard outside of rendering)
+//   renderSweep(frame)                 frame: {sweep, view, luts, scales, perMap, truth, head,
+//       classNames, colors, mask, attribution, missingText}. Per alpha the scaled input, the
+//       signed gradient map and the prediction. sweep: this input's maps in one epoch's
+//       model.parseSweep record (with the record's predictions and target), or null (show
 //       missingText); view: "overlay" | "signed" | "abs"; luts: colormap.paletteLuts;
 //       scales: the display scale of each alpha's map; perMap: each map scaled on its own
-//       (show its scale); truth: the label or null.
-//   renderAttribution(frame)           frame: {ig, view, luts, scale, classNames, mask}.
-//       The IG map and its signed overlay. ig: model.parseIg record or null (show it as
-//       stale); scale: the display scale; mask: the example's object mask to outline, or null.
-//   exportFrame({view}) -> {columns: [{alpha, input, grad, pred, wrong}],
-//       attribution: {canvases, captions}}
+//       (show its scale); head: heads.Head (predict() words a prediction, wrong() judges it
+//       against `truth`, head.truth()'s label or null); colors: theme.themeColors; mask:
+//       the input's ground-truth mask {data} to mark, or null; attribution: this input's IG
+//       map shown at this epoch, or null (views that order their input by it).
+//   renderAttribution(frame)           frame: {ig, view, luts, scale, classNames, head,
+//       colors, mask, fixed}. The IG map and its signed overlay. ig: this input's map of a
+//       model.parseIg record (the label's, or the predicted class's) or null (show it as
+//       stale); scale: the display scale; fixed: the input is held fixed along the path
+//       (ig is null): draw the input alone.
+//   exportFrame({view}) -> {columns: [{alpha, input, grad, pred, wrong}], sweepFigures?,
+//       attribution: {canvases, captions}, cell?}
 //       what exporter.composeView draws for one frame (PNG, and each GIF/WebM frame), read
 //       after renderSweep/renderAttribution: alpha and pred as text, input/grad/canvases as
-//       canvases as drawn on screen.
+//       canvases as drawn on screen (input may be null); a view whose sweep is not one
+//       column per alpha gives `sweepFigures` ({canvases, captions}) instead; a canvas may
+//       carry `exportWidth` (CSS pixels) to be drawn wider than a column; `cell` the width
+//       of a column.
 //   thumbnail(input, size) -> element  the gallery's picture of one probe input (input may
 //       be null), `size` CSS pixels wide.
 //
