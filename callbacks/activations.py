@@ -11,6 +11,7 @@ import numpy as np
 from tb_attrib.callbacks import base, dashboards
 from tb_attrib.callbacks import probe as probe_lib
 from tb_attrib.engine import forward
+from tb_attrib.engine import inputs as inputs_lib
 from tb_attrib.summary import metadata, summary_v2
 
 DEFAULT_MAX_CHANNELS = 16
@@ -161,7 +162,7 @@ class ActivationSummaries(base.RunCallback):
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         if self._probe is None:
-            inputs = base.symbolic_tensors(self.model, "inputs")
+            inputs = inputs_lib.symbolic_tensors(self.model, "inputs")
             rank = len(inputs[0].shape) if inputs else None
             self._probe = probe_lib.make_probe(
                 self._probe_x, dataset_size=self.probe_size, model_input_rank=rank

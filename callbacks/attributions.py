@@ -24,6 +24,7 @@ from tb_attrib.engine import (
     validate_steps,
 )
 from tb_attrib.engine import baselines as baselines_lib
+from tb_attrib.engine import inputs as inputs_lib
 from tb_attrib.engine import kernel as kernel_lib
 from tb_attrib.summary import metadata, modalities, summary_v2
 
@@ -428,7 +429,7 @@ def _output_name(engine: AttributionEngine | None) -> str | None:
 
 
 def _input_rank(model) -> int | None:
-    inputs = base.symbolic_tensors(model, "inputs")
+    inputs = inputs_lib.symbolic_tensors(model, "inputs")
     return len(inputs[0].shape) if inputs else None
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
 
 import keras
 import numpy as np
@@ -58,17 +57,6 @@ def check_probe(model: keras.Model, x: object) -> None:
             f"probe_x cannot be fed to the model (its inputs are {layout.describe()}): "
             f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
         ) from None
-
-
-def symbolic_tensors(model: keras.Model, attribute: str) -> Sequence | None:
-    """``model.inputs`` / ``model.outputs`` where they exist (not on subclassed models)."""
-    try:
-        value = getattr(model, attribute, None)
-    except (AttributeError, ValueError):
-        return None
-    if value is None:
-        return None
-    return value if isinstance(value, list | tuple) else [value]
 
 
 class RunCallback(keras.callbacks.Callback):

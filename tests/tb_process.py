@@ -100,7 +100,10 @@ def wait_until(
 
 @contextlib.contextmanager
 def tensorboard_process(
-    logdir: str | os.PathLike, *extra_args: str, timeout: float = 120.0
+    logdir: str | os.PathLike,
+    *extra_args: str,
+    timeout: float = 120.0,
+    executable: str | os.PathLike = TENSORBOARD,
 ) -> Iterator[str]:
     """Runs ``tensorboard --logdir logdir *extra_args`` on 127.0.0.1; yields its base URL.
 
@@ -108,6 +111,7 @@ def tensorboard_process(
       logdir: Log directory to serve.
       *extra_args: Further CLI flags, e.g. ``"--load_fast=false"``, ``"--reload_interval=1"``.
       timeout: Seconds to wait for TensorBoard to start answering.
+      executable: The ``tensorboard`` to run (default: this venv's).
 
     Raises:
       RuntimeError: TensorBoard exited or did not answer in time (its log is in the message).
@@ -117,7 +121,7 @@ def tensorboard_process(
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
                 [
-                    str(TENSORBOARD),
+                    str(executable),
                     "--logdir",
                     str(logdir),
                     "--host",

@@ -61,3 +61,32 @@ def test_fit_on_jax_and_serve_without_tensorflow(python: Path, tmp_path: Path) -
     report = _run(python, "fit", tmp_path / "logs", KERAS_BACKEND="jax")
     assert report["serve"][0]["histogram_tags"]
     assert report["tensorflow_imported"] is False
+
+
+@pytest.mark.browser
+def test_the_dashboard_renders_a_log_trained_and_served_without_tensorflow(
+    python: Path, tmp_path: Path
+) -> None:
+    """The whole chain without TensorFlow: train on JAX, write, serve with the no-TensorFlow
+    venv's TensorBoard, render in Chromium (driven from the test venv, which has Playwright)."""
+    from browser import CANVAS_DIGESTS, open_session, plugin_frame, wait_rendered
+    from playwright.sync_api import sync_playwright
+    from tb_process import tensorboard_process
+
+    logdir = tmp_path / "logs"
+    report = _run(python, "fit", logdir, KERAS_BACKEND="jax")
+    assert report["tensorflow_imported"] is False
+    errors: list[str] = []
+    executable = python.parent / "tensorboard"
+    with tensorboard_process(logdir, executable=executable) as url, sync_playwright() as api:
+        browser, _, page = open_session(api, errors.append)
+        try:
+            page.goto(f"{url}/#tb_attrib")
+            frame = plugin_frame(page)
+            epochs = frame.evaluate("window.tbAttrib.epochs")
+            wait_rendered(frame, epochs[-1])
+            maps = frame.evaluate(CANVAS_DIGESTS, "canvas[data-role=ig-map]")
+            assert maps and all(m["colours"] > 1 for m in maps)
+        finally:
+            browser.close()
+    assert not errors, errors

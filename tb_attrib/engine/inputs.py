@@ -154,7 +154,7 @@ def layout_of(model: object, probe_x: object = None) -> InputLayout:
     ``probe_x``."""
     struct = getattr(model, "_inputs_struct", None)
     if struct is None:
-        tensors = _symbolic(model, "inputs")
+        tensors = symbolic_tensors(model, "inputs")
         if tensors:
             struct = tensors[0] if len(tensors) == 1 else list(tensors)
     if struct is None:
@@ -194,7 +194,9 @@ def _tensor_name(tensor: object, i: int) -> str:
     return str(name) if name else f"input_{i}"
 
 
-def _symbolic(model: object, attribute: str) -> list | None:
+def symbolic_tensors(model: object, attribute: str) -> list | None:
+    """``model.inputs`` / ``model.outputs`` as a list where they exist (not on subclassed
+    models, nor on a Sequential without ``Input`` before it is built)."""
     try:
         value = getattr(model, attribute, None)
     except (AttributeError, ValueError):
