@@ -226,7 +226,7 @@ export class TabularView {
         ? `Input: the ${ranking.order.length} features of largest |value|${this.folded ? ` of ${count}` : ''}`
         : `${frame.view === 'abs' ? '|Integrated gradients|' : 'Integrated gradients'}: the ${ranking.order.length} features of largest |IG|${this.folded ? ` of ${count}, the rest summed` : ''}`,
     );
-    setText(this.barHead, fixed ? 'value' : 'attribution');
+    setText(this.barHead, fixed ? '' : 'attribution');
     const mask = frame.mask ? frame.mask.data : null;
     const entries = ranking.order.map((f) => ({ f, v: shown[f], name: this.names[f], value: formatValue(this.values[f]), truth: Boolean(mask && mask[f]) }));
     if (this.folded) {
