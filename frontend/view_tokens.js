@@ -110,7 +110,7 @@ export class TokensView {
     const padded = input.data.length - keep.length;
     setText(
       this.stripNote,
-      `One line per α, a cell per token in text order (${keep.length} tokens${padded ? `, ${padded} padding not drawn` : ''}). Click a line to colour the text below by it.`,
+      `One line per α, a cell per token in text order (${keep.length} tokens${padded ? `, ${padded} padding not drawn` : ''}): the gradient · (e(x) − e(baseline)) of each token's embedding, the IG integrand at that α. Click a line to colour the text below by it.`,
     );
     return { baselineLabel: baseline, caveat: '' };
   }
