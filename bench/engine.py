@@ -4,14 +4,23 @@
     .venv/bin/python bench/engine.py              # full run (about 10 minutes on 2 shared cores)
     .venv/bin/python bench/engine.py --quick      # smaller sizes, a smoke test (about 5 minutes)
     .venv/bin/python bench/engine.py --sections a,d
+    .venv/bin/python bench/engine.py --backend jax     # (a) and (d) on JAX (or torch)
+
+``--backend`` picks the Keras backend (``KERAS_BACKEND``, fixed at import: one backend per
+process); the default is TensorFlow, where every section runs. On JAX and PyTorch the default
+sections are (a) and (d), against that backend's own bare limit (``bench/_backend_limits.py``);
+(b) and (c) run there too when asked (without TensorFlow, (c) leaves out Keras's TensorBoard
+callback). ``--model FILE`` explains a saved ``.keras`` demo network instead of training one.
+``bench/backends.py`` runs the backends side by side.
 
 Everything is measured side by side in one run, on the demo's own network (``demo_train``'s
 ``build_model`` trained on its ``make_shapes`` data the way the demo trains it, fewer epochs,
 fixed seed), and printed as Markdown tables; ``docs/benchmarks.md`` ("Engine") records a run.
 
 (a) **Speed against the bare limit.** Our ``integrated_gradients`` (default method, fixed
-    steps, default ``batch_size``, and again at ``batch_size=128``) against one ``tf.function``
-    that computes the same input gradients in a single batch and nothing else. The contenders
+    steps, default ``batch_size``, and again at ``batch_size=128``) against one compiled call
+    of the backend (``tf.function``, ``jax.jit``, or ``torch.autograd.grad`` on one batch) that
+    computes the same input gradients in a single batch and nothing else. The contenders
     take turns in an order that rotates every round, so that the machine's noise hits all of
     them; the median of the per-round ratios ``limit time / our time`` is the fraction of the
     limit's speed we reach. Also checks that the engine's functions traced once.
@@ -58,6 +67,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # demo_train lives at the top level, beside tb_attrib
+if str(ROOT / "bench") not in sys.path:
+    sys.path.insert(0, str(ROOT / "bench"))  # _backend_limits, when imported from elsewhere
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SECTIONS = ("a", "b", "c", "d")
@@ -189,34 +200,17 @@ def fit(model, data: DemoData, epochs: int, callbacks: Sequence = ()) -> float:
 
 
 def bare_limit(model, input_shape: Sequence[int]):
-    """The limit of (a), also the reference integrator of (b).
+    """The limit of (a), also the reference integrator of (b), on the backend Keras runs on.
 
-    One ``tf.function``: interpolate every (example, alpha) pair, take the gradient of each
-    target score in one batch, and return ``(x - b) * sum_j w_j grad(alpha_j)``. No chunking,
-    no bookkeeping, no forward pass for ``F(x)`` or ``F(b)``.
+    One compiled call (``bench/_backend_limits.py``: ``tf.function`` + ``GradientTape``,
+    ``jax.jit`` of ``jax.grad``, or ``torch.autograd.grad``): interpolate every (example,
+    alpha) pair, take the gradient of each target score in one batch, and return
+    ``(x - b) * sum_j w_j grad(alpha_j)`` as a NumPy array. No chunking, no bookkeeping, no
+    forward pass for ``F(x)`` or ``F(b)``.
     """
-    import tensorflow as tf
+    import _backend_limits
 
-    example = tf.TensorSpec([None, *input_shape], tf.float32)
-    vector = tf.TensorSpec([None], tf.float32)
-    index = tf.TensorSpec([None], tf.int32)
-    rank = len(input_shape)
-
-    @tf.function(input_signature=[example, example, vector, vector, index])
-    def limit(x, baseline, alphas, weights, targets):
-        n, k = tf.shape(x)[0], tf.shape(alphas)[0]
-        xs = tf.repeat(x, k, axis=0)
-        bs = tf.repeat(baseline, k, axis=0)
-        scale = tf.reshape(tf.tile(alphas, [n]), [-1] + [1] * rank)
-        inputs = bs + scale * (xs - bs)
-        with tf.GradientTape() as tape:
-            tape.watch(inputs)
-            outputs = tf.cast(model(inputs, training=False), tf.float32)
-            score = tf.gather(outputs, tf.repeat(targets, k), axis=1, batch_dims=1)
-        gradients = tf.reshape(tape.gradient(score, inputs), tf.concat([[n, k], input_shape], 0))
-        return (x - baseline) * tf.tensordot(weights, gradients, axes=[[0], [1]])
-
-    return limit
+    return _backend_limits.bare_limit(model, input_shape)
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -268,7 +262,7 @@ def measure_speed(model, x: np.ndarray, y: np.ndarray, config: Config) -> None:
             )
 
         def bare(xs=xs, ys=ys, zero=zero, alphas=alphas, weights=weights) -> np.ndarray:
-            return limit(xs, zero, alphas, weights, ys).numpy()
+            return limit(xs, zero, alphas, weights, ys)
 
         contenders = {"ours": ours, "small": functools.partial(ours, SMALL_BATCH), "limit": bare}
         # Agreement first (it also traces every side, outside the timed rounds).
@@ -367,7 +361,7 @@ def midpoint_reference(engine, limit, x, y, steps: int) -> Reference:
         for i in range(0, third, per_call):
             part = alphas[i : i + per_call]
             weights = np.full(part.shape, 1.0 / third, np.float32)
-            total += limit(x, baseline, part, weights, y).numpy()
+            total += limit(x, baseline, part, weights, y)
         families.append(total)
     attributions = np.mean(families, axis=0)
     rows = np.arange(x.shape[0])
@@ -675,14 +669,20 @@ def measure_callbacks(config: Config, seed: int) -> None:
             )
             for name, cb in ours.items()
         }
-        keras_tb = keras.callbacks.TensorBoard(logdir)
-        timers["keras TensorBoard (not ours)"] = HookTimer(keras_tb)
+        theirs = []
+        try:  # Keras's TensorBoard callback writes through tf.summary: not without TensorFlow
+            import tensorflow  # noqa: F401
+        except ImportError:
+            say("(TensorFlow is not installed: keras.callbacks.TensorBoard is not run)")
+        else:
+            theirs.append(keras.callbacks.TensorBoard(logdir))
+            timers["keras TensorBoard (not ours)"] = HookTimer(theirs[0])
         clock = EpochClock()
         accuracy = fit(
             model,
             data,
             config.demo_epochs,
-            [clock.start(), keras_tb, *ours.values(), clock.end()],
+            [clock.start(), *theirs, *ours.values(), clock.end()],
         )
     epochs = sorted(clock.seconds)
     steady = epochs[1:] or epochs
@@ -753,15 +753,21 @@ class PeakMemory:
     """
 
     def __init__(self) -> None:
-        import psutil
+        try:
+            import psutil
+        except ImportError:  # a JAX- or PyTorch-only machine may not have it
+            import _backend_limits
 
-        self._process = psutil.Process()
+            self._rss = _backend_limits.rss_bytes
+        else:
+            process = psutil.Process()
+            self._rss = lambda: process.memory_info().rss
         self.before = self.peak = 0
         self.samples: list[tuple[float, int]] = []
         self._done = threading.Event()
 
     def __enter__(self) -> PeakMemory:
-        self.before = self.peak = self._process.memory_info().rss
+        self.before = self.peak = self._rss()
         with contextlib.suppress(OSError):
             Path("/proc/self/clear_refs").write_text("5")
         self._start = time.perf_counter()
@@ -771,7 +777,7 @@ class PeakMemory:
 
     def _sample(self) -> None:
         while not self._done.wait(0.002):
-            self.samples.append((time.perf_counter(), self._process.memory_info().rss))
+            self.samples.append((time.perf_counter(), self._rss()))
 
     def __exit__(self, *exc) -> None:
         self._done.set()
@@ -800,6 +806,7 @@ def memory_worker(spec: dict) -> dict:
     the demo's (untrained: memory and time do not depend on the weights). The functions are
     traced on a tiny call first, so the measured call holds only its own data.
     """
+    import _backend_limits
     import keras
 
     import demo_train
@@ -810,6 +817,7 @@ def memory_worker(spec: dict) -> dict:
     x, y, _ = demo_train.make_shapes(spec["examples"], seed=1)
     engine = AttributionEngine(model, x.shape[1:])
     engine.integrated_gradients(x[:1], target=y[:1], steps=2, method=spec["method"], batch_size=2)
+    _backend_limits.reset_peak()
     with PeakMemory() as memory:
         engine.integrated_gradients(
             x, target=y, steps=spec["steps"], method=spec["method"], batch_size=spec["batch_size"]
@@ -819,6 +827,7 @@ def memory_worker(spec: dict) -> dict:
         "peak": memory.peak,
         "peak_first_quarter": memory.peak_until(0.25),
         "seconds": memory.seconds,
+        "device_peak": _backend_limits.device_peak_bytes(),
     }
 
 
@@ -826,7 +835,7 @@ def run_memory_worker(spec: dict) -> dict:
     """Runs :func:`memory_worker` in a subprocess (a fresh process per configuration, so one
     configuration's allocations cannot raise another's peak)."""
     result = subprocess.run(
-        [sys.executable, __file__, "--memory-worker", json.dumps(spec)],
+        [sys.executable, __file__, "--memory-worker", json.dumps(spec), "--backend", _backend()],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -926,17 +935,39 @@ def measure_memory(config: Config) -> None:
 # ---- main ----------------------------------------------------------------------------------
 
 
-def describe_machine() -> str:
-    import psutil
-    import tensorflow as tf
+def _backend() -> str:
+    import keras
 
-    gpus = tf.config.list_physical_devices("GPU")
+    return keras.backend.backend()
+
+
+def describe_machine() -> str:
+    import _backend_limits
+
+    facts = _backend_limits.describe()
+    try:
+        import psutil
+
+        ram = f"{psutil.virtual_memory().total / 1024**3:.0f} GiB RAM, "
+    except ImportError:
+        ram = ""
+    devices = ", ".join(facts["devices"]) or "no accelerator"
     return (
-        f"{platform.machine()}, {os.cpu_count()} cores, "
-        f"{psutil.virtual_memory().total / 1024**3:.0f} GiB RAM, {len(gpus)} GPU; "
+        f"{platform.machine()}, {os.cpu_count()} cores, {ram}{devices}; "
         f"load average {os.getloadavg()[0]:.1f} at start; Python {platform.python_version()}, "
-        f"TensorFlow {tf.__version__}"
+        f"Keras {facts['keras']} on {facts['framework']}"
     )
+
+
+def select_backend(name: str) -> None:
+    """Makes Keras run on ``name``: sets ``KERAS_BACKEND`` before Keras is imported (the
+    backend is fixed at import, so each backend is measured in a process of its own)."""
+    if "keras" in sys.modules and sys.modules["keras"].backend.backend() != name:
+        raise SystemExit(
+            f"Keras is already imported on {sys.modules['keras'].backend.backend()!r}; run "
+            f"--backend {name} in a fresh process"
+        )
+    os.environ["KERAS_BACKEND"] = name
 
 
 @contextlib.contextmanager
@@ -952,16 +983,31 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke test)")
     parser.add_argument(
+        "--backend",
+        choices=("tensorflow", "jax", "torch"),
+        default="tensorflow",
+        help="the Keras backend to measure on (default tensorflow; sets KERAS_BACKEND)",
+    )
+    parser.add_argument(
         "--sections",
-        default=",".join(SECTIONS),
-        help="comma-separated subset of a,b,c,d (default: all)",
+        default=None,
+        help="comma-separated subset of a,b,c,d (default: all on tensorflow, a,d elsewhere)",
     )
     parser.add_argument("--seed", type=int, default=0, help="data and weight seed (default 0)")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        help="a saved .keras file of the demo network to explain in (a) and (b) instead of "
+        "training one here (its probe accuracy is printed)",
+    )
     parser.add_argument("--memory-worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    select_backend(args.backend)
     if args.memory_worker:
         print(json.dumps(memory_worker(json.loads(args.memory_worker))))
         return 0
+    if args.sections is None:
+        args.sections = ",".join(SECTIONS) if args.backend == "tensorflow" else "a,d"
     chosen = {s.strip() for s in args.sections.split(",") if s.strip()}
     if not chosen <= set(SECTIONS):
         parser.error(f"--sections takes a subset of {','.join(SECTIONS)}")
@@ -975,7 +1021,7 @@ def main(argv: list[str] | None = None) -> int:
         attribution,
     )
 
-    say(f"# tb_attrib engine benchmark{' (--quick)' if args.quick else ''}\n")
+    say(f"# tb_attrib engine benchmark on {args.backend}{' (--quick)' if args.quick else ''}\n")
     say(describe_machine())
     say(
         f"Engine defaults: method {DEFAULT_METHOD}, steps {DEFAULT_STEPS}, "
@@ -986,9 +1032,16 @@ def main(argv: list[str] | None = None) -> int:
             measure_callbacks(config, args.seed)
     if chosen & {"a", "b"}:
         data = load_demo_data(config, args.seed)
-        say("\nTraining the ReLU demo network...")
-        relu = build_network("relu", len(data.class_names), args.seed)
-        say(f"probe accuracy {fit(relu, data, config.epochs):.2f}")
+        if args.model is not None:
+            import keras
+
+            relu = keras.models.load_model(args.model, compile=False)
+            predicted = keras.ops.convert_to_numpy(relu(data.probe_x, training=False)).argmax(1)
+            say(f"\nLoaded {args.model}: probe accuracy {np.mean(predicted == data.probe_y):.2f}")
+        else:
+            say(f"\nTraining the ReLU demo network on {args.backend}...")
+            relu = build_network("relu", len(data.class_names), args.seed)
+            say(f"probe accuracy {fit(relu, data, config.epochs):.2f}")
     if "a" in chosen:
         with section("a", "Our IG time against the bare limit"):
             measure_speed(relu, data.probe_x, data.probe_y, config)
