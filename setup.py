@@ -68,6 +68,7 @@ setup(
             "saliency>=0.2",
             "tf-explain>=0.3",
             "opencv-python-headless>=4.5",
+            "captum>=0.7",
         ],
     },
     entry_points={
