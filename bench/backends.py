@@ -74,7 +74,7 @@ class Config:
     quick: bool = False
 
 
-FULL = Config(16, (32, 128), 5, 3000, LADDER, 128)
+FULL = Config(16, (32, 128), 7, 3000, LADDER, 128)
 QUICK = Config(4, (8,), 2, 96, LADDER[:11], 8, quick=True)
 
 
@@ -510,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
-    parser.add_argument("--repeats", type=int, help="interleaved rounds (default 5, quick 2)")
+    parser.add_argument("--repeats", type=int, help="interleaved rounds (default 7, quick 2)")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="trained networks")
     parser.add_argument("--no-captum", action="store_true", help="skip the Captum comparison")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")

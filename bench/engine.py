@@ -318,7 +318,7 @@ def measure_speed(model, x: np.ndarray, y: np.ndarray, config: Config) -> None:
         f"{config.speed_repeats} interleaved rounds. 'speed vs limit' = limit time / our time "
         "(goal >= 0.90); 'range' = its smallest and largest round. 'max rel. diff' = ours "
         "against the limit's map. Traces of the engine's functions over all calls: "
-        + ", ".join(f"{k} {v}" for k, v in traces.items())
+        + (", ".join(f"{k} {v}" for k, v in traces.items()) or "none (eager backend)")
         + "."
     )
 
