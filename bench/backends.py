@@ -2,7 +2,7 @@
 """The engine on TensorFlow, JAX and PyTorch side by side, and against Captum on PyTorch.
 
     .venv/bin/pip install -e ".[bench]"           # psutil, captum (and the TF peers)
-    .venv/bin/python bench/backends.py            # every installed backend (about 6 minutes)
+    .venv/bin/python bench/backends.py            # every installed backend (about 5 minutes)
     .venv/bin/python bench/backends.py --quick    # tiny sizes, a smoke test
     .venv/bin/python bench/backends.py --backends jax torch --json out.json
 
