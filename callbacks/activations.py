@@ -160,7 +160,7 @@ class ActivationSummaries(base.RunCallback):
         self._channels: dict[str, np.ndarray] = {}
         self._conv: set[str] = set()
 
-    def on_train_begin(self, logs: dict | None = None) -> None:
+    def _begin_fit(self) -> None:
         if self._probe is None:
             inputs = inputs_lib.symbolic_tensors(self.model, "inputs")
             rank = len(inputs[0].shape) if inputs else None
@@ -184,9 +184,7 @@ class ActivationSummaries(base.RunCallback):
         if self.writes:
             self._capture = LayerCapture(self.model, layers, names)
 
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if not self._due(epoch):
-            return
+    def _write_epoch(self, epoch: int, logs: dict | None) -> None:
         self._capture.model = self.model  # on JAX, reading self.model syncs the training state
         outputs = self._capture(self._probe.x)
         histograms, scalars = {}, {}

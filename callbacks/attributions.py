@@ -223,7 +223,7 @@ class Attributions(base.RunCallback):
                     f"example); got {np.shape(masks)}"
                 )
 
-    def on_train_begin(self, logs: dict | None = None) -> None:
+    def _begin_fit(self) -> None:
         self._reset()
         if self._probe is None:
             rank = _input_rank(self.model)
@@ -273,6 +273,7 @@ class Attributions(base.RunCallback):
     # ---- work ----------------------------------------------------------------------------
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        super().on_epoch_begin(epoch, logs)
         if self.writes and not self._probe_written:
             with self._writing(epoch):
                 summary_v2.probe(
@@ -286,9 +287,7 @@ class Attributions(base.RunCallback):
                 )
             self._probe_written = True
 
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if not self._due(epoch):
-            return
+    def _write_epoch(self, epoch: int, logs: dict | None) -> None:
         self._engine.model = self.model  # on JAX, reading self.model syncs the training state
         x = self._probe.x
         targets = self._targets

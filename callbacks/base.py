@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 
 import keras
 import numpy as np
+from keras.src.utils import io_utils
 
-from tb_attrib.callbacks import writers
+from tb_attrib.callbacks import dashboards, overhead, writers
 from tb_attrib.engine import inputs
 
 
@@ -75,6 +77,7 @@ class RunCallback(keras.callbacks.Callback):
         self.freq = check_freq(freq)
         self.run_dir = os.path.join(self.log_dir, self.run_name)
         self._writer = None
+        self._meter = overhead.OverheadMeter(type(self).__name__)
 
     @property
     def writes(self) -> bool:
@@ -110,6 +113,34 @@ class RunCallback(keras.callbacks.Callback):
 
     def _due(self, epoch: int) -> bool:
         return self.writes and epoch % self.freq == 0
+
+    # ---- the epoch template: timing around each subclass's _write_epoch ------------------
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._meter = overhead.OverheadMeter(type(self).__name__)
+        self._begin_fit()
+
+    def _begin_fit(self) -> None:
+        """Per-fit set-up of a subclass (checks, writer), before any epoch."""
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._meter.start_epoch()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if not self._due(epoch):
+            return
+        started = time.perf_counter()
+        self._write_epoch(epoch, logs)
+        seconds, share = self._meter.measure(started, time.perf_counter())
+        with self._writing(epoch):
+            dashboards.write(scalars=self._meter.scalars(seconds, share))
+        message = self._meter.report(seconds, share, self.freq)
+        if message and (self.params or {}).get("verbose", 1) != 0:
+            io_utils.print_msg(message)
+
+    def _write_epoch(self, epoch: int, logs: dict | None) -> None:
+        """What a subclass computes and writes at a written epoch."""
+        raise NotImplementedError
 
     def on_train_end(self, logs: dict | None = None) -> None:
         self._close_writer()

@@ -25,12 +25,10 @@ class WeightHistograms(base.RunCallback):
     def __init__(self, log_dir: str | os.PathLike, *, freq: int = 1, run_name: str = "weights"):
         super().__init__(log_dir, run_name, freq)
 
-    def on_train_begin(self, logs: dict | None = None) -> None:
+    def _begin_fit(self) -> None:
         self._open_writer()
 
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if not self._due(epoch):
-            return
+    def _write_epoch(self, epoch: int, logs: dict | None) -> None:
         histograms = {}
         for variable in self.model.weights:
             tag = (getattr(variable, "path", None) or variable.name).replace(":", "_")

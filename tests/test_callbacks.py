@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -397,3 +399,39 @@ def test_auto_steps_that_hit_the_cap_warn_once_per_fit(tmp_path):
     with pytest.warns(RuntimeWarning, match="reached ig_max_steps=2") as caught:
         model.fit(x, y, epochs=2, verbose=0, callbacks=[callback])
     assert sum("ig_max_steps" in str(w.message) for w in caught) == 1
+
+
+def test_each_callback_reports_its_cost_once_per_fit(tmp_path, capsys):
+    keras.utils.set_random_seed(0)
+    x, y = _data()
+    model = _functional()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    callbacks = [
+        Attributions(tmp_path, x[:4], y[:4], ig_steps=8, alphas=[1.0]),
+        ActivationSummaries(tmp_path, x[:4]),
+        WeightHistograms(tmp_path),
+    ]
+    model.fit(x, y, epochs=3, verbose=2, callbacks=callbacks)
+    printed = capsys.readouterr().out
+    for name in ("Attributions", "ActivationSummaries", "WeightHistograms"):
+        assert printed.count(f"tb_attrib {name}: ") == 1, printed
+    assert re.search(r"tb_attrib Attributions: [0-9.]+ s per written epoch, [0-9.]+% of", printed)
+    scalars = tb_provider(tmp_path).read_scalars(
+        context.RequestContext(), experiment_id="", plugin_name="scalars", downsample=100
+    )["probe"]
+    shares = [p.value for p in scalars["overhead/Attributions/share_of_epoch"]]
+    assert len(shares) == 3 and all(0 < s < 1 for s in shares)
+    model.fit(x, y, epochs=2, verbose=0, callbacks=callbacks)  # silent with verbose=0
+    assert "tb_attrib" not in capsys.readouterr().out
+
+
+def test_a_high_share_names_freq():
+    from tb_attrib.callbacks import overhead
+
+    meter = overhead.OverheadMeter("Attributions")
+    for _ in range(2):
+        meter.epoch_started = 0.0
+        seconds, share = meter.measure(1.0, 2.0)  # 1 s of work after 1 s of training
+    assert share == pytest.approx(0.5)
+    assert "freq=3 (now freq=1)" in meter.report(seconds, share, freq=1)
+    assert meter.report(seconds, share, freq=1) is None  # once per fit
