@@ -31,8 +31,10 @@ def _run(*cmd: object, **kwargs: object) -> None:
     subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, **kwargs)
 
 
-def _ensure_venv(extras: str) -> None:
-    """Creates .venv and installs the project with ``extras`` unless the same set is there."""
+def _ensure_venv(extras: str, first: tuple[str, ...] = ()) -> None:
+    """Creates .venv and installs the project with ``extras`` unless the same set is there;
+    the requirements ``first`` go in before the project, so that what the extras pull in finds
+    them already satisfied (the CPU build of torch before captum, which would pull CUDA's)."""
     if sys.version_info[:2] < (3, 10):  # noqa: UP036 (tasks.py may run on any python3)
         sys.exit("tb_attrib needs Python 3.10 or newer (3.11 recommended)")
     if not PYTHON.exists():
@@ -49,6 +51,11 @@ def _ensure_venv(extras: str) -> None:
         ).returncode
         == 0
     )
+    for requirement in first:
+        module = requirement.split("=")[0].split("[")[0]
+        present = subprocess.run([PYTHON, "-c", f"import {module}"], capture_output=True)
+        if present.returncode != 0:
+            _run(PYTHON, "-m", "pip", "install", "--quiet", requirement)
     _run(PYTHON, "-m", "pip", "install", "--quiet", "-e", install_target(extras, has_tf))
     stamp.write_text(digest)
 
@@ -63,13 +70,6 @@ def install_target(extras: str, has_tensorflow: bool) -> str:
     if not has_tensorflow:
         wanted.insert(0, "cpu")
     return f".[{','.join(wanted)}]" if wanted else "."
-
-
-def _ensure_torch() -> None:
-    """Installs :data:`TORCH_FOR_TESTS` unless a torch is already there."""
-    present = subprocess.run([PYTHON, "-c", "import torch"], capture_output=True, cwd=ROOT)
-    if present.returncode != 0:
-        _run(PYTHON, "-m", "pip", "install", "--quiet", TORCH_FOR_TESTS)
 
 
 def _ensure_system_packages() -> None:
@@ -121,8 +121,7 @@ def demo(args: list[str]) -> None:
 
 
 def test(args: list[str]) -> None:
-    _ensure_venv("test,bench,jax")
-    _ensure_torch()
+    _ensure_venv("test,bench,jax", first=(TORCH_FOR_TESTS,))
     _ensure_system_packages()
     _run(PYTHON, "-m", "ruff", "check", ".")
     js_tests = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests" / "js").glob("*.test.mjs"))
