@@ -318,8 +318,10 @@ def report(facts: dict, times: dict, memory: dict, accuracy: dict | None, config
     )
     say(
         "\nspeed vs limit = limit time / our time, median of per-round ratios (range: smallest "
-        f"and largest round); {config.repeats} interleaved rounds. Our default batch_size here: "
-        f"{facts[anchor]['batch_size']} interpolated inputs per chunk. Traces: "
+        f"and largest round); {config.repeats} interleaved rounds. Our default batch_size here "
+        "(interpolated inputs per chunk): "
+        + ", ".join(f"{LABELS[b]} {facts[b]['batch_size']}" for b in backends)
+        + ". Traces: "
         + "; ".join(f"{LABELS[b]} {facts[b].get('traces') or 'n/a (eager)'}" for b in backends)
         + "."
     )
@@ -407,7 +409,7 @@ SETTINGS = {
     "ours-gausslegendre": "method='gausslegendre'",
     "ours-adaptive": "method='adaptive_trapezoid'",
     "captum-docs": "as documented: default gausslegendre, internal_batch_size=None",
-    "captum-b512": "gausslegendre, internal_batch_size=512 (our chunk)",
+    "captum-b512": "gausslegendre, internal_batch_size = our default chunk",
     "captum-trapezoid": "method='riemann_trapezoid' (weights sum to 1 - 1/n)",
 }
 # Each Captum row's time at equal evaluations is divided by ours with the same rule.
