@@ -2,9 +2,10 @@
 // its interior gradient and the model's prediction at that alpha (boxed in red when wrong).
 
 import { displayAt, ensureSize, pixelCanvas, putRgba, scratch } from './canvas.js';
-import { el, setAttr, setText } from './dom.js';
+import { el, setText } from './dom.js';
 import { formatValue } from './format.js';
 import { Head } from './heads.js';
+import { showPrediction } from './sweep_cell.js';
 import { paintMap, scaledInputRgba } from './pixels.js';
 
 export class SweepView {
@@ -96,13 +97,7 @@ export class SweepView {
       paintMap(frame.view, sweep.codes, k * size, size, sweep.scales[k], frame.scales[k], frame.luts, gray, out);
       putRgba(c.grad, out);
       const head = frame.head || new Head({ classNames: frame.classNames });
-      const p = head.predict(sweep.predictions, k * sweep.numClasses, sweep.numClasses, sweep.target);
-      setText(c.predClass, p.text);
-      setText(c.predProb, p.detail);
-      const wrong = head.wrong(p, frame.truth);
-      c.root.classList.toggle('wrong', wrong);
-      setAttr(c.root, 'title', wrong ? `wrong: predicted ${p.text}` : '');
-      setText(c.scale, frame.perMap ? `±${formatValue(frame.scales[k])}` : '');
+      showPrediction(c, head, sweep, k, frame);
     });
   }
 }

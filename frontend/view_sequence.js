@@ -13,6 +13,7 @@
 import { el, setAttr, setText } from './dom.js';
 import { formatValue } from './format.js';
 import { Head } from './heads.js';
+import { showPrediction } from './sweep_cell.js';
 import { parseColor } from './pixels.js';
 import { sequenceBaseline } from './view_sequence_data.js';
 import { LanePlot } from './view_sequence_plot.js';
@@ -140,13 +141,7 @@ export class SequenceView {
         { codes: sweep.codes, offset: k * size, scale: sweep.scales[k], displayScale: frame.scales[k] },
         { view: frame.view, luts: frame.luts, background, colors: frame.colors },
       );
-      const p = head.predict(sweep.predictions, k * sweep.numClasses, sweep.numClasses, sweep.target);
-      setText(c.predClass, p.text);
-      setText(c.predProb, p.detail);
-      const wrong = head.wrong(p, frame.truth);
-      c.root.classList.toggle('wrong', wrong);
-      setAttr(c.root, 'title', wrong ? `wrong: predicted ${p.text}` : '');
-      setText(c.scale, frame.perMap ? `±${formatValue(frame.scales[k])}` : '');
+      showPrediction(c, head, sweep, k, frame);
     });
   }
 

@@ -13,6 +13,7 @@ import { hidpiContext } from './canvas.js';
 import { el, setAttr, setText } from './dom.js';
 import { formatValue } from './format.js';
 import { Head } from './heads.js';
+import { showPrediction } from './sweep_cell.js';
 import { parseColor, shadeColors, shadeValue } from './pixels.js';
 import { TOP_FEATURES, barGeometry, decodeMap, featureNames, rankFeatures } from './view_tabular_data.js';
 
@@ -200,13 +201,7 @@ export class TabularView {
         ctx.fillStyle = `rgb(${table[i]}, ${table[i + 1]}, ${table[i + 2]})`;
         ctx.fillRect(k * this.cellW + 1, r * STRIP_ROW_H + 1, this.cellW - 2, STRIP_ROW_H - 2);
       });
-      const p = head.predict(sweep.predictions, k * sweep.numClasses, sweep.numClasses, sweep.target);
-      setText(c.predClass, p.text);
-      setText(c.predProb, p.detail);
-      const wrong = head.wrong(p, frame.truth);
-      c.root.classList.toggle('wrong', wrong);
-      setAttr(c.root, 'title', wrong ? `wrong: predicted ${p.text}` : '');
-      setText(c.scale, frame.perMap ? `±${formatValue(frame.scales[k])}` : '');
+      showPrediction(c, head, sweep, k, frame);
     });
   }
 

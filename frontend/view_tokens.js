@@ -9,9 +9,10 @@
 //   alpha (click a line of the strip to choose; the largest alpha at first).
 
 import { hidpiContext } from './canvas.js';
-import { el, setAttr, setText } from './dom.js';
+import { el, setText } from './dom.js';
 import { formatValue } from './format.js';
 import { Head } from './heads.js';
+import { showPrediction } from './sweep_cell.js';
 import { parseColor } from './pixels.js';
 import { codeStyles, tokenCodes, visibleTokens } from './view_tokens_data.js';
 
@@ -170,13 +171,7 @@ export class TokensView {
       tokenCodes(sweep.codes, a * size, this.keep, this.codes);
       for (let i = 0; i < n; i++) px[a * this.shade.width + i] = colors[this.codes[i]];
       if (a === this.chosen) chosenStyles = styles;
-      const p = head.predict(sweep.predictions, a * sweep.numClasses, sweep.numClasses, sweep.target);
-      setText(c.predClass, p.text);
-      setText(c.predProb, p.detail);
-      const wrong = head.wrong(p, frame.truth);
-      c.root.classList.toggle('wrong', wrong);
-      setAttr(c.root, 'title', wrong ? `wrong: predicted ${p.text}` : '');
-      setText(c.scale, frame.perMap ? `±${formatValue(frame.scales[a])}` : '');
+      showPrediction(c, head, sweep, a, frame);
       c.label.classList.toggle('chosen', a === this.chosen);
     });
     sc.putImageData(this.shadeImage, 0, 0);
