@@ -264,8 +264,11 @@ export class Dashboard {
       await this.loadRuns().catch((e) => this.banner.showError(e));
       return;
     }
+    const generation = this.store.generation;
     try {
       const answer = await fetchRuns();
+      // A run opened while the list was on its way is newer than this reload's view of it.
+      if (generation !== this.store.generation) return;
       const runs = usableRuns(answer.runs);
       this.allRuns = answer.runs || [];
       this.runs = runs;

@@ -184,8 +184,9 @@ export class Store {
       entry.full = false;
       entry.loadingAll = null;
     }
-    this.gallery = await fetchGallery(fresh);
-    if (generation !== this.generation) return false;
+    const gallery = await fetchGallery(fresh);
+    if (generation !== this.generation) return false; // another run was opened meanwhile
+    this.gallery = gallery;
     const data = this.current();
     await Promise.all(added.flatMap((e) => [this.loadEpoch(data, e), this.loadFeatureEpoch(e)]));
     data.full = this.epochs.every((e) => data.byEpoch.has(e));
