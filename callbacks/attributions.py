@@ -26,7 +26,7 @@ from tb_attrib.engine import (
 from tb_attrib.engine import baselines as baselines_lib
 from tb_attrib.engine import inputs as inputs_lib
 from tb_attrib.engine import kernel as kernel_lib
-from tb_attrib.summary import metadata, modalities, summary_v2
+from tb_attrib.summary import metadata, summary_v2
 
 
 class Attributions(base.RunCallback):
@@ -405,13 +405,6 @@ def _unconverged_message(ig, epoch: int, tolerance: float, max_steps: int) -> st
         "The attributions are written as they are (the Scalars tab shows "
         "attributions/completeness_delta_max every epoch); this is said once per fit"
     )
-
-
-def localization(attributions: np.ndarray, masks: np.ndarray) -> float:
-    """Mean over examples of the share of positive (channel-summed) attribution inside the
-    masks of an image probe (see :func:`explained.localization` for every modality)."""
-    spec = modalities.InputSpec(modality="image")
-    return explained.localization([attributions], [np.asarray(masks) != 0], [spec])
 
 
 def _numeric(value: object) -> bool:

@@ -272,14 +272,17 @@ class AttributionEngine:
     def head(self, x: object = None, labels: object = None) -> heads.Head:
         """The model's head (detected once, from the probe's outputs and labels)."""
         if self._head is None:
-            sample = self.outputs(x) if x is not None else np.zeros([0, 2])
-            self._head = heads.detect(
-                self.model,
-                sample,
-                head=self._head_arg,
-                output_kind=self._output_kind_arg,
-                labels=labels,
-            )
+            self._detect_head(self.outputs(x) if x is not None else np.zeros([0, 2]), labels)
+        return self._head
+
+    def _detect_head(self, outputs: np.ndarray, labels: object = None) -> heads.Head:
+        self._head = heads.detect(
+            self.model,
+            outputs,
+            head=self._head_arg,
+            output_kind=self._output_kind_arg,
+            labels=labels,
+        )
         return self._head
 
     def output_kind(self, x: object = None) -> str:
@@ -352,9 +355,7 @@ class AttributionEngine:
             size,
         )
         if self._head is None:
-            self._head = heads.detect(
-                self.model, outputs[:n], head=self._head_arg, output_kind=self._output_kind_arg
-            )
+            self._detect_head(outputs[:n])
         targets = self.targets(target, None, outputs[:n])
         score_input = targets.scores(outputs[:n])
         score_bases = targets.scores(outputs[n:].reshape(draws, n, -1))  # [S, N]

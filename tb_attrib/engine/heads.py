@@ -136,7 +136,7 @@ def detect(
     kind = head if head != "auto" else _kind_from_loss(model, width)
     activation = model_output.final_activation(model)
     if kind is None:
-        kind = _kind_from_activation(activation, width, outputs, labels)
+        kind = _kind_from_activation(activation, width, labels)
     if kind == "multiclass" and width < 2:
         raise ValueError(
             "a multiclass head needs at least 2 outputs; a model with one output unit is "
@@ -214,23 +214,13 @@ def _kind_from_loss(model: object, width: int) -> str | None:
     return None
 
 
-def _kind_from_activation(activation, width, outputs, labels) -> str:
-    if activation == "softmax":
-        return "multiclass"
+def _kind_from_activation(activation, width, labels) -> str:
     if activation == "sigmoid":
         return "binary" if width == 1 else "multilabel"
-    if width == 1:
-        return "binary" if labels is not None and _binary_labels(labels) else "regression"
-    if activation is None:  # subclassed: rows summing to 1 are class probabilities
-        return "multiclass"
-    return "multiclass"
-
-
-def _binary_labels(labels: np.ndarray) -> bool:
-    values = np.asarray(labels)
-    return (values.dtype.kind in "iub" and np.isin(values, (0, 1)).all()) or (
-        values.dtype.kind == "f" and np.isin(values, (0.0, 1.0)).all()
-    )
+    if width == 1 and activation != "softmax":  # one linear unit: 0/1 labels mean a logit
+        binary = labels is not None and np.isin(np.asarray(labels), (0, 1)).all()
+        return "binary" if binary else "regression"
+    return "multiclass"  # softmax, several linear units, or a subclassed model
 
 
 def check_labels(head: Head, labels: object, count: int) -> np.ndarray | None:
@@ -261,7 +251,7 @@ def check_labels(head: Head, labels: object, count: int) -> np.ndarray | None:
         if y.shape[1] != 1 or not np.isin(y, (0, 1)).all():
             raise ValueError(
                 "probe_y of a binary model (one sigmoid or logit output) must hold labels "
-                f"0 or 1, one per example; got shape {labels_shape(labels)} with values "
+                f"0 or 1, one per example; got shape {np.shape(labels)} with values "
                 f"from {y.min():g} to {y.max():g}"
             )
         return y[:, 0].astype(np.int32)
@@ -270,15 +260,11 @@ def check_labels(head: Head, labels: object, count: int) -> np.ndarray | None:
         what = "multi-hot rows" if head.kind == "multilabel" else "target values"
         raise ValueError(
             f"probe_y must hold {what} [N, {head.width}] for this {head.kind} model with "
-            f"{head.width} outputs; got shape {labels_shape(labels)}"
+            f"{head.width} outputs; got shape {np.shape(labels)}"
         )
     if head.kind == "multilabel" and not np.isin(y, (0.0, 1.0)).all():
         raise ValueError("probe_y of a multi-label model must be multi-hot (0 or 1 per output)")
     return y
-
-
-def labels_shape(labels: object) -> tuple:
-    return tuple(np.shape(labels))
 
 
 def _class_ids(y: np.ndarray, count: int, num_classes: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""What a classifier's output means: probabilities or logits, and which class to explain."""
+"""What a classifier's output means: probabilities or logits (targets: :mod:`.heads`)."""
 
 from __future__ import annotations
 
@@ -72,42 +72,3 @@ def to_probabilities(outputs: np.ndarray, kind: str) -> np.ndarray:
     shifted = outputs - outputs.max(axis=-1, keepdims=True)
     exp = np.exp(shifted)
     return (exp / exp.sum(axis=-1, keepdims=True)).astype(np.float32)
-
-
-def resolve_targets(target: object, num_examples: int, num_classes: int, outputs: np.ndarray):
-    """Per-example target classes.
-
-    Args:
-      target: None (each example's predicted class), an int (the same class for all), or one
-        int per example (a sequence, array or tensor).
-      num_examples: N.
-      num_classes: C, the width of the model's output.
-      outputs: ``[N, C]`` model outputs on the probe, used when ``target`` is None.
-
-    Returns:
-      int32 array ``[N]``.
-
-    Raises:
-      ValueError: wrong count, non-integer values, or classes outside ``[0, C)``.
-    """
-    if target is None:
-        return np.argmax(np.asarray(outputs), axis=-1).astype(np.int32).reshape(num_examples)
-    values = np.asarray(target)
-    if values.dtype.kind == "f":
-        if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
-            raise ValueError("target must hold integer class ids")
-    elif values.dtype.kind not in "iub":
-        raise ValueError(f"target must be None, an int or one int per example; got {target!r}")
-    if values.ndim == 0:
-        values = np.full([num_examples], int(values))
-    values = values.reshape(-1)
-    if values.shape[0] != num_examples:
-        raise ValueError(
-            f"target has {values.shape[0]} entries but the probe has {num_examples} examples"
-        )
-    if values.min() < 0 or values.max() >= num_classes:
-        raise ValueError(
-            f"target classes must lie in [0, {num_classes}) for a model with {num_classes} "
-            f"outputs; got values from {int(values.min())} to {int(values.max())}"
-        )
-    return values.astype(np.int32)
