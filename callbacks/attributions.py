@@ -13,11 +13,13 @@ from tb_attrib.callbacks import base, dashboards, explained
 from tb_attrib.callbacks import probe as probe_lib
 from tb_attrib.engine import (
     CLASSIC_ALPHAS,
+    DEFAULT_MAP_TOLERANCE,
     DEFAULT_MAX_STEPS,
     DEFAULT_METHOD,
     DEFAULT_STEPS,
     DEFAULT_TOLERANCE,
     AttributionEngine,
+    WarmStart,
     heads,
     quadrature,
     validate_alphas,
@@ -41,9 +43,11 @@ class Attributions(base.RunCallback):
     - for TensorBoard's Scalars tab: ``attributions/completeness_delta_mean`` and
       ``.../completeness_delta_max`` (relative completeness, see
       :mod:`tb_attrib.engine.completeness`), ``attributions/ig_evaluations`` (mean gradient
-      evaluations per example), ``interior_gradients/accuracy/alpha_<a>`` (probe accuracy at
-      each alpha; agreement with the prediction at the last alpha when the probe has no
-      labels; ``interior_gradients/mean_absolute_error/alpha_<a>`` for regression),
+      evaluations per example), ``attributions/ig_map_error_max`` (the largest estimated
+      relative error of an IG map, with ``ig_steps="auto"``),
+      ``interior_gradients/accuracy/alpha_<a>`` (probe accuracy at each alpha; agreement
+      with the prediction at the last alpha when the probe has no labels;
+      ``interior_gradients/mean_absolute_error/alpha_<a>`` for regression),
       ``interior_gradients/mean_abs_gradient/alpha_<a>`` (the saturation curve) and, with
       ``probe_masks``, ``attributions/localization`` (share of positive attribution on the
       masked positions).
@@ -73,10 +77,13 @@ class Attributions(base.RunCallback):
       alphas: The interior-gradient sweep, numbers in (0, 1] (default the classic sweep
         0.01, 0.02, 0.03, 0.04, 0.1, 0.5, 0.6, 0.7, 0.8, 1.0).
       ig_steps: Gradient evaluations per example for IG, or ``"auto"`` (default; see
-        :func:`tb_attrib.integrated_gradients`).
-      ig_method: Quadrature rule: ``riemann_left``, ``riemann_right``, ``riemann_middle``,
-        ``riemann_trapezoid`` (default: nested, so ``"auto"`` reuses every evaluation),
-        ``gausslegendre``, or ``adaptive_trapezoid``.
+        :func:`tb_attrib.integrated_gradients`): each example refined until its completeness
+        and its map's estimated error are within ``ig_tolerance`` and ``ig_map_tolerance``,
+        starting from where its grid ended at the previous written epoch.
+      ig_method: Quadrature rule: ``adaptive_trapezoid`` (default: points placed where each
+        example's gradient map bends, the sweep's gradients reused as points),
+        ``riemann_left``, ``riemann_right``, ``riemann_middle``, ``riemann_trapezoid`` or
+        ``gausslegendre``.
       baseline: ``"black"`` (default), ``"white"``, ``"uniform"``, ``"blur"``, a number or an
         array; for token inputs ``"black"`` (zero embeddings) or a token id. With several
         inputs, one value for all or a dict by input name.
@@ -93,6 +100,8 @@ class Attributions(base.RunCallback):
       batch_size: Interpolated inputs per model call (default None: a bound on memory).
       ig_tolerance: Completeness tolerance of ``ig_steps="auto"`` (default 0.01).
       ig_max_steps: Most evaluations ``ig_steps="auto"`` may use (default 512).
+      ig_map_tolerance: Largest estimated relative L2 error of each example's IG map that
+        ``ig_steps="auto"`` accepts (default 0.02; None: completeness alone).
       output: The output to explain, by name or index, for a model with several outputs
         (default None: the model must have one).
       head: ``"auto"`` (default), ``"multiclass"``, ``"binary"``, ``"multilabel"`` or
@@ -130,6 +139,7 @@ class Attributions(base.RunCallback):
         batch_size: int | None = None,
         ig_tolerance: float = DEFAULT_TOLERANCE,
         ig_max_steps: int = DEFAULT_MAX_STEPS,
+        ig_map_tolerance: float | None = DEFAULT_MAP_TOLERANCE,
         output: str | int | None = None,
         head: str = "auto",
         modality: object = None,
@@ -161,6 +171,13 @@ class Attributions(base.RunCallback):
                 raise ValueError(f"ig_tolerance must be a number in (0, 1); got {ig_tolerance!r}")
             if not isinstance(ig_max_steps, int) or ig_max_steps < 2:
                 raise ValueError(f"ig_max_steps must be an int >= 2; got {ig_max_steps!r}")
+            if ig_map_tolerance is not None and not (
+                isinstance(ig_map_tolerance, int | float) and 0 < ig_map_tolerance < 1
+            ):
+                raise ValueError(
+                    f"ig_map_tolerance must be a number in (0, 1) or None; got {ig_map_tolerance!r}"
+                )
+        self.ig_map_tolerance = ig_map_tolerance
         _named(heads.validate, "head", head)
         self._check_target(target)
         self._engine_options = dict(
@@ -199,6 +216,7 @@ class Attributions(base.RunCallback):
         self._values: list = []
         self._probe_written = False
         self._warned: set[str] = set()
+        self._warm_start = WarmStart()
 
     # ---- checks --------------------------------------------------------------------------
 
@@ -293,10 +311,9 @@ class Attributions(base.RunCallback):
         targets = self._targets
         if targets is None:  # the prediction of this epoch's weights
             targets = self._engine.targets(self._target_arg, x)
-        sweep = self._engine.interior_gradients(
-            x, self.alphas, target=targets, baseline=self.baseline, batch_size=self.batch_size
+        sweep, ig = self._engine.sweep_and_integrate(
+            x, self.alphas, target=targets, warm_start=self._warm_start, **self._ig_options()
         )
-        ig = self._integrated(x, targets)
         predicted = (
             self._predicted_class_maps(sweep)
             if self._target_arg == ("label_and_predicted")
@@ -324,17 +341,19 @@ class Attributions(base.RunCallback):
             )
             self._write_scalars(sweep, ig)
 
-    def _integrated(self, x: object, targets: object):
-        return self._engine.integrated_gradients(
-            x,
-            target=targets,
+    def _ig_options(self) -> dict:
+        return dict(
             baseline=self.baseline,
             steps=self.ig_steps,
             method=self.ig_method,
             batch_size=self.batch_size,
             tolerance=self.ig_tolerance,
             max_steps=self.ig_max_steps,
+            map_tolerance=self.ig_map_tolerance,
         )
+
+    def _integrated(self, x: object, targets: object):
+        return self._engine.integrated_gradients(x, target=targets, **self._ig_options())
 
     def _predicted_class_maps(self, sweep) -> tuple | None:
         """IG of the predicted class for the examples predicted wrongly at alpha 1."""
@@ -356,6 +375,9 @@ class Attributions(base.RunCallback):
             "attributions/completeness_delta_max": np.max(relative),
             "attributions/ig_evaluations": np.mean(ig.example_evaluations),
         }
+        estimated = ig.map_error
+        if estimated is not None and not np.all(np.isnan(estimated)):
+            scalars["attributions/ig_map_error_max"] = np.nanmax(estimated)
         scalars.update(
             explained.prediction_scalars(self._head, sweep.predictions, self._labels, self.alphas)
         )

@@ -25,6 +25,7 @@ _LAZY = {
     "IntegratedGradientsResult": "tb_attrib.engine",
     "InteriorGradientsResult": "tb_attrib.engine",
     "AttributionEngine": "tb_attrib.engine",
+    "WarmStart": "tb_attrib.engine",
     "load": "tb_attrib.reader",
 }
 

@@ -13,6 +13,7 @@ from conftest import ROOT, series_records, tb_provider
 from tensorboard import context
 
 from tb_attrib.engine import DEFAULT_METHOD
+from tb_attrib.engine.completeness import SMALL_CHANGE_FRACTION
 from tb_attrib.summary import codec, metadata
 
 
@@ -26,7 +27,9 @@ def test_demo_completeness_within_one_percent_at_default_settings(demo_logdir):
     for digest in digests.values():
         assert digest.fields["method"] == DEFAULT_METHOD
         change = np.abs(digest.arrays["score_input"] - digest.arrays["score_baseline"])
-        significant = change > 0.02 * change.max()  # "not tiny", as steps="auto" judges it
+        significant = (
+            change > SMALL_CHANGE_FRACTION * change.max()
+        )  # "not tiny", as steps="auto" judges it
         delta = np.abs(digest.arrays["delta"])
         assert np.all(delta[significant] <= 0.01 * change[significant]), (delta, change)
 
@@ -174,7 +177,9 @@ def test_task_completeness_within_one_percent_at_default_settings(task_run):
     for step, digest in digests.items():
         assert digest.fields["method"] == DEFAULT_METHOD
         change = np.abs(digest.arrays["score_input"] - digest.arrays["score_baseline"])
-        significant = change > 0.02 * change.max()  # "not tiny", as steps="auto" judges it
+        significant = (
+            change > SMALL_CHANGE_FRACTION * change.max()
+        )  # "not tiny", as steps="auto" judges it
         delta = np.abs(digest.arrays["delta"])
         relative = digest.arrays["relative_delta"]
         # 1e-6: float32 rounding of numbers the engine held within 1% in float64.

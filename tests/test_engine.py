@@ -8,6 +8,7 @@ from conftest import small_cnn
 
 import tb_attrib
 from tb_attrib.engine import AttributionEngine, baselines
+from tb_attrib.engine.completeness import SMALL_CHANGE_FRACTION
 
 
 def _rel(a, b):
@@ -78,7 +79,7 @@ def test_completeness_with_default_settings(model_name, probe, request):
     ig = tb_attrib.integrated_gradients(model, probe)
     assert ig.attributions.shape == probe.shape
     diff = np.abs(ig.score_input - ig.score_baseline)
-    significant = diff > 0.02 * diff.max()
+    significant = diff > SMALL_CHANGE_FRACTION * diff.max()
     assert np.all(np.abs(ig.delta)[significant] <= 0.01 * diff[significant])
     np.testing.assert_allclose(
         ig.attributions.reshape(6, -1).sum(1) - (ig.score_input - ig.score_baseline),
@@ -138,7 +139,9 @@ def test_auto_steps_meet_the_tolerance_and_report_evaluations(relu_model, probe)
         )
         assert ig.converged
         change = np.abs(ig.score_input - ig.score_baseline)
-        assert np.all(np.abs(ig.delta) <= 0.002 * np.maximum(change, 0.02 * change.max()))
+        assert np.all(
+            np.abs(ig.delta) <= 0.002 * np.maximum(change, SMALL_CHANGE_FRACTION * change.max())
+        )
         assert ig.evaluations >= ig.steps >= 16
         if method != "gausslegendre":
             assert ig.evaluations == ig.steps  # nested rules reuse every earlier evaluation
@@ -194,7 +197,7 @@ def test_adaptive_rule_puts_its_points_on_a_steep_rise():
     # Logit 80 * (alpha * s - 0.3): IG_i = x_i w_i (p(1) - p(0)) / (w . x) = (p(1) - p(0)) / 16.
     change = 1.0 / (1.0 + np.exp(-80.0 * (scales - 0.3))) - 1.0 / (1.0 + np.exp(24.0))
     exact = np.broadcast_to(change.reshape(3, 1, 1, 1) / 16.0, x.shape)
-    even = tb_attrib.integrated_gradients(model, x, target=1, steps=33)
+    even = tb_attrib.integrated_gradients(model, x, target=1, steps=33, method="riemann_trapezoid")
     fitted = tb_attrib.integrated_gradients(
         model, x, target=1, steps=33, method="adaptive_trapezoid"
     )
@@ -225,7 +228,9 @@ def test_adaptive_rule_in_auto_mode_stops_each_example_on_its_own(relu_model, pr
     )
     assert ig.converged and ig.method == "adaptive_trapezoid"
     change = np.abs(ig.score_input - ig.score_baseline)
-    assert np.all(np.abs(ig.delta) <= 0.002 * np.maximum(change, 0.02 * change.max()))
+    assert np.all(
+        np.abs(ig.delta) <= 0.002 * np.maximum(change, SMALL_CHANGE_FRACTION * change.max())
+    )
     np.testing.assert_array_equal(ig.example_evaluations, ig.example_steps)
     assert len(set(ig.example_steps.tolist())) > 1, "every example needed the same grid"
     capped = tb_attrib.integrated_gradients(
@@ -240,7 +245,9 @@ def test_adaptive_rule_in_auto_mode_stops_each_example_on_its_own(relu_model, pr
         num_baseline_samples=2,
     )
     diff = np.abs(drawn.score_input - drawn.score_baseline)
-    assert np.all(np.abs(drawn.delta) <= 0.01 * np.maximum(diff, 0.02 * diff.max()))
+    assert np.all(
+        np.abs(drawn.delta) <= 0.01 * np.maximum(diff, SMALL_CHANGE_FRACTION * diff.max())
+    )
 
 
 def test_softmax_and_logit_models_give_probabilities(probe):
@@ -285,13 +292,16 @@ def test_uniform_baseline_averages_draws_and_keeps_completeness(relu_model, prob
     )
     assert ig.baseline_name == "uniform"
     diff = np.abs(ig.score_input - ig.score_baseline)
-    assert np.all(np.abs(ig.delta) <= 0.01 * np.maximum(diff, 0.02 * diff.max()))
+    assert np.all(np.abs(ig.delta) <= 0.01 * np.maximum(diff, SMALL_CHANGE_FRACTION * diff.max()))
 
 
 def test_functions_trace_once_and_are_reused(relu_model, probe):
     engine = AttributionEngine(relu_model, probe.shape[1:])
     for batch_size in (5, 16, 100):
         engine.integrated_gradients(probe, steps=10, batch_size=batch_size)
+        engine.integrated_gradients(
+            probe, steps=10, method="riemann_trapezoid", batch_size=batch_size
+        )
         engine.interior_gradients(probe, [0.5, 1.0], batch_size=batch_size)
     assert engine.kernel.tracing_counts() == {"outputs": 1, "gradients": 1, "weighted_sum": 1}
 

@@ -14,6 +14,7 @@ from tb_attrib.engine.quadrature import METHODS
 # TensorFlow is loaded only when a name that needs it is first used, so that the pure-NumPy
 # modules (completeness, heads, quadrature, baselines) import without it.
 _FROM_ATTRIBUTION = (
+    "DEFAULT_MAP_TOLERANCE",
     "DEFAULT_MAX_STEPS",
     "DEFAULT_METHOD",
     "DEFAULT_STEPS",
@@ -21,6 +22,7 @@ _FROM_ATTRIBUTION = (
     "AttributionEngine",
     "IntegratedGradientsResult",
     "InteriorGradientsResult",
+    "WarmStart",
     "default_batch_size",
     "engine_for",
     "integrated_gradients",

@@ -41,12 +41,13 @@ from tb_attrib.engine import baselines as baselines_lib
 from tb_attrib.engine import kernel as kernel_lib
 from tb_attrib.engine.results import IntegratedGradientsResult, InteriorGradientsResult
 
-DEFAULT_METHOD = "riemann_trapezoid"
-"""The trapezoid rule: nested under refinement (16, 31, 61, ... points reuse every earlier
-gradient), so ``steps="auto"`` never discards an evaluation (docs/benchmarks.md compares the
-rules)."""
+DEFAULT_METHOD = "adaptive_trapezoid"
+"""The adaptive trapezoid rule: each example's points placed where its gradient map bends,
+every evaluation kept, and a free estimate of its map's error after each round; chosen by
+measurement against the even rules (docs/benchmarks.md, "What steps='auto' costs")."""
 DEFAULT_STEPS: int | str = "auto"
 DEFAULT_TOLERANCE = 0.01
+DEFAULT_MAP_TOLERANCE = 0.02
 DEFAULT_MAX_STEPS = 512
 AUTO_START_STEPS = integrate.AUTO_START_STEPS
 SMALL_CHANGE_FRACTION = completeness.SMALL_CHANGE_FRACTION
@@ -54,6 +55,7 @@ _INPUT_ELEMENTS_PER_BATCH = {"tensorflow": 3 * 2**19, "jax": 3 * 2**17, "torch":
 """Default chunk bound in input elements per backend: ~6 MB of float32 inputs on TensorFlow,
 a quarter of that on JAX and PyTorch, whose CPU kernels ran 1.6-2.1x faster in chunks of 128
 than of 512 inputs at 32x32x3 (docs/benchmarks.md, "Backends")."""
+WarmStart = integrate.WarmStart
 _MIN_DEFAULT_BATCH = 8
 _MAX_DEFAULT_BATCH = 1024
 _LEGACY_OUTPUT_KINDS = ("probabilities", "logits")
@@ -82,6 +84,26 @@ class _Setup:
     kernel: kernel_lib.PathKernelBase
     output_key: object
     shapes: list[tuple]
+
+
+@dataclasses.dataclass
+class _Paths:
+    """The paths of one call: the problem, its targets, and the scores at both ends."""
+
+    problem: integrate.PathProblem
+    targets: heads.Targets
+    score_input: np.ndarray  # [N]
+    score_bases: np.ndarray  # [S, N], one row per baseline draw
+
+
+@dataclasses.dataclass(frozen=True)
+class _IntegralOptions:
+    steps: int | str
+    method: str
+    tolerance: float
+    map_tolerance: float | None
+    max_steps: int
+    auto: bool
 
 
 class AttributionEngine:
@@ -369,7 +391,7 @@ class AttributionEngine:
             change=(score_input[None] - score_bases).reshape(-1),
             size=size,
         )
-        return problem, targets, score_input, score_bases
+        return _Paths(problem, targets, score_input, score_bases)
 
     def _size(self, values, batch_size) -> int:
         if batch_size is not None:
@@ -395,13 +417,19 @@ class AttributionEngine:
         values = self.prepare(x)
         alphas = validate_alphas(alphas)
         size = self._size(values, batch_size)
-        problem, targets, _, _ = self._problem(values, baseline, target, size, 1)
-        head = self._head
-        n, k = values[0].shape[0], alphas.shape[0]
+        paths = self._problem(values, baseline, target, size, 1)
+        return self._sweep(paths, alphas, baseline)[0]
+
+    def _sweep(self, paths: _Paths, alphas: np.ndarray, baseline: object):
+        """The sweep's result, and its gradients ``[N, K, D]`` (every attributed tensor
+        flattened and joined, token inputs at their embeddings) for the adaptive rule."""
+        problem, targets, head = paths.problem, paths.targets, self._head
+        n, k = problem.count, alphas.shape[0]
         stream = np.repeat(np.arange(n, dtype=np.int32), k)
         grads, raw, picked = problem.kernel.gradients(
-            problem, stream, np.tile(alphas.astype(np.float32), n), size
+            problem, stream, np.tile(alphas.astype(np.float32), n), problem.size
         )
+        joined = np.concatenate([g.reshape(n, k, -1) for g in grads], axis=2)
         shown = []
         for g, d, slot in zip(grads, problem.difference(), self._attributed_slots(), strict=True):
             g = g.reshape(n, k, *g.shape[1:])
@@ -409,7 +437,7 @@ class AttributionEngine:
                 g = np.einsum("nkte,nte->nkt", g, d[:n])
             shown.append(g.astype(np.float32))
         scores = targets.sign[:, None] * picked.reshape(n, k) + targets.offset[:, None]
-        return InteriorGradientsResult(
+        result = InteriorGradientsResult(
             gradients=self._structured(shown),
             predictions=heads.predictions(head, raw.reshape(n, k, -1)),
             scores=scores.astype(np.float32),
@@ -420,6 +448,7 @@ class AttributionEngine:
             head=head,
             input_names=self._setup.layout.names,
         )
+        return result, joined
 
     def integrated_gradients(
         self,
@@ -433,6 +462,8 @@ class AttributionEngine:
         tolerance: float = DEFAULT_TOLERANCE,
         max_steps: int = DEFAULT_MAX_STEPS,
         num_baseline_samples: int | None = None,
+        map_tolerance: float | None = DEFAULT_MAP_TOLERANCE,
+        warm_start: integrate.WarmStart | None = None,
     ) -> IntegratedGradientsResult:
         """Integrated gradients with their completeness delta.
 
@@ -441,36 +472,83 @@ class AttributionEngine:
         method = quadrature.validate_method(method)
         auto = validate_steps(steps, method)
         if auto:
-            _check_tolerance(tolerance, max_steps, method)
+            _check_tolerance(tolerance, max_steps, method, map_tolerance)
         values = self.prepare(x)
         size = self._size(values, batch_size)
-        problem, targets, score_input, score_bases = self._problem(
-            values, baseline, target, size, num_baseline_samples
-        )
-        bounds = completeness.bounds(problem.change, tolerance) if auto else None
+        paths = self._problem(values, baseline, target, size, num_baseline_samples)
+        options = _IntegralOptions(steps, method, tolerance, map_tolerance, max_steps, auto)
+        return self._integrate(paths, options, baseline, None, warm_start)
+
+    def sweep_and_integrate(
+        self,
+        x: object,
+        alphas: Sequence[float] | np.ndarray,
+        *,
+        target: object = None,
+        baseline: object = "black",
+        steps: int | str = DEFAULT_STEPS,
+        method: str = DEFAULT_METHOD,
+        batch_size: int | None = None,
+        tolerance: float = DEFAULT_TOLERANCE,
+        max_steps: int = DEFAULT_MAX_STEPS,
+        map_tolerance: float | None = DEFAULT_MAP_TOLERANCE,
+        warm_start: integrate.WarmStart | None = None,
+    ) -> tuple[InteriorGradientsResult, IntegratedGradientsResult]:
+        """The interior-gradient sweep and integrated gradients of the same paths, at once.
+
+        The same as :meth:`interior_gradients` then :meth:`integrated_gradients`, but with one
+        forward pass for both; with a baseline of one draw, the adaptive rule also takes the
+        sweep's gradients as points of its grids wherever it would bisect next to one
+        (:func:`tb_attrib.engine.adaptive.snap`), so they are not computed twice. The
+        callbacks call this every epoch.
+        """
+        method = quadrature.validate_method(method)
+        auto = validate_steps(steps, method)
+        if auto:
+            _check_tolerance(tolerance, max_steps, method, map_tolerance)
+        values = self.prepare(x)
+        alphas = validate_alphas(alphas)
+        size = self._size(values, batch_size)
+        paths = self._problem(values, baseline, target, size, None)
+        if paths.score_bases.shape[0] == 1:
+            sweep, gradients = self._sweep(paths, alphas, baseline)
+            seeds = integrate.Seeds(alphas, np.arange(paths.problem.count), gradients)
+        else:  # several baseline draws: the sweep takes the first, IG all of them
+            sweep = self._sweep(self._problem(values, baseline, target, size, 1), alphas, baseline)[
+                0
+            ]
+            seeds = None
+        options = _IntegralOptions(steps, method, tolerance, map_tolerance, max_steps, auto)
+        return sweep, self._integrate(paths, options, baseline, seeds, warm_start)
+
+    def _integrate(self, paths, options, baseline, seeds, warm_start):
+        problem = paths.problem
+        auto, method = options.auto, options.method
+        bounds = completeness.bounds(problem.change, options.tolerance) if auto else None
         if method == adaptive.METHOD:
-            cap = int(max_steps) if auto else int(steps)
-            integral = integrate.adaptive(problem, cap, bounds)
+            cap = int(options.max_steps) if auto else int(options.steps)
+            start = warm_start.start(problem) if warm_start is not None and auto else None
+            map_tolerance = options.map_tolerance if auto else None
+            integral = integrate.adaptive(
+                problem, cap, bounds, map_tolerance, seeds=seeds, start=start
+            )
+            if warm_start is not None and auto:
+                warm_start.keep(problem, integral)
         elif auto:
-            integral = integrate.refine(problem, method, int(max_steps), bounds)
+            integral = integrate.refine(
+                problem, method, int(options.max_steps), bounds, options.map_tolerance
+            )
         else:
-            integral = integrate.fixed(problem, method, int(steps))
-        return self._result(
-            problem,
-            integral,
-            targets,
-            score_input,
-            score_bases,
-            auto,
-            method=method,
-            baseline_name=_describe(baseline),
-        )
+            integral = integrate.fixed(problem, method, int(options.steps))
+        return self._result(paths, integral, auto, method=method, baseline_name=_describe(baseline))
 
     def _attributed_slots(self) -> list[forward.Slot]:
         return [s for s in self._setup.slots if s.kind != "fixed"]
 
-    def _result(self, problem, integral, targets, score_input, score_bases, auto, **fields):
+    def _result(self, paths: _Paths, integral, auto: bool, **fields):
         """Per-example attributions averaged over baseline draws, and their delta."""
+        problem, targets = paths.problem, paths.targets
+        score_input, score_bases = paths.score_input, paths.score_bases
         draws, n = score_bases.shape
         attributions = []
         for a, slot in zip(integral.attributions(problem), self._attributed_slots(), strict=True):
@@ -490,6 +568,7 @@ class AttributionEngine:
             evaluations=int(integral.evaluations.max()),
             example_steps=per_draw(integral.steps).astype(np.int32),
             example_evaluations=per_draw(integral.evaluations).astype(np.int32),
+            map_error=None if integral.map_error is None else per_draw(integral.map_error),
             converged=bool(np.all(integral.within)) if auto else True,
             finite=bool(np.all(integral.finite)),
             head=self._head,
@@ -587,9 +666,15 @@ def validate_steps(steps: object, method: str) -> bool:
     return False
 
 
-def _check_tolerance(tolerance: float, max_steps: int, method: str) -> None:
+def _check_tolerance(
+    tolerance: float, max_steps: int, method: str, map_tolerance: float | None = None
+) -> None:
     if not (isinstance(tolerance, int | float) and 0 < tolerance < 1):
         raise ValueError(f"tolerance must be a number in (0, 1); got {tolerance!r}")
+    if map_tolerance is not None and not (
+        isinstance(map_tolerance, int | float) and 0 < map_tolerance < 1
+    ):
+        raise ValueError(f"map_tolerance must be a number in (0, 1) or None; got {map_tolerance!r}")
     if not isinstance(max_steps, int | np.integer) or max_steps < quadrature.min_steps(method):
         raise ValueError(f"max_steps must be an int >= {quadrature.min_steps(method)}")
 
@@ -640,6 +725,8 @@ def integrated_gradients(
     tolerance: float = DEFAULT_TOLERANCE,
     max_steps: int = DEFAULT_MAX_STEPS,
     num_baseline_samples: int | None = None,
+    map_tolerance: float | None = DEFAULT_MAP_TOLERANCE,
+    warm_start: integrate.WarmStart | None = None,
     output: object = None,
     head: str = "auto",
     modality: object = None,
@@ -663,20 +750,26 @@ def integrated_gradients(
         broadcasting to ``x`` (see :mod:`tb_attrib.engine.baselines`); for token inputs
         ``"black"`` (zero embeddings) or a token id. Several inputs: one value for all, or a
         list or dict per input.
-      steps: Gradient evaluations per example, or ``"auto"``: start at 16 points (64 for
-        Gauss-Legendre, 5 for the adaptive rule) and refine the rule (reusing the earlier
-        points of nested rules) for each example until its relative completeness
-        (:mod:`tb_attrib.engine.completeness`) is within ``tolerance``, or ``max_steps``.
-      method: ``"riemann_left"``, ``"riemann_right"``, ``"riemann_middle"``,
-        ``"riemann_trapezoid"`` (default), ``"gausslegendre"``, or ``"adaptive_trapezoid"``:
-        each example's points placed by bisection where its gradient map bends (see
-        :mod:`tb_attrib.engine.adaptive`).
+      steps: Gradient evaluations per example, or ``"auto"``: refine each example's rule
+        until its relative completeness (:mod:`tb_attrib.engine.completeness`) is within
+        ``tolerance`` and its map's estimated relative L2 error within ``map_tolerance``, or
+        ``max_steps``. The adaptive rule starts from 5 points and bisects where the gradient
+        map bends; nested rules start at 16 points (Gauss-Legendre at 64) and double.
+      method: ``"adaptive_trapezoid"`` (default: each example's points placed by bisection
+        where its gradient map bends, see :mod:`tb_attrib.engine.adaptive`),
+        ``"riemann_left"``, ``"riemann_right"``, ``"riemann_middle"``,
+        ``"riemann_trapezoid"`` or ``"gausslegendre"``.
       batch_size: Interpolated inputs per model call; bounds memory and does not change the
         result beyond float rounding. None: :func:`default_batch_size`.
-      tolerance: Relative completeness target of ``steps="auto"``.
-      max_steps: Most evaluations per example that ``steps="auto"`` may use.
+      tolerance: Relative completeness target of ``steps="auto"`` (default 0.01).
+      max_steps: Most evaluations per example that ``steps="auto"`` may use (default 512).
       num_baseline_samples: Draws for ``baseline="uniform"`` (default 4); attributions are
         averaged over draws.
+      map_tolerance: Largest estimated relative L2 error of each example's map that
+        ``steps="auto"`` accepts (default 0.02; None: completeness alone decides). The
+        estimate is the distance between the example's last two rules, which costs nothing.
+      warm_start: A :class:`WarmStart` kept between calls on the same probe (the callbacks
+        keep one per ``fit``): the adaptive rule starts each example from its last grid.
       output: The output to explain, by name or index, for a model with several outputs.
       head: ``"auto"``, ``"multiclass"``, ``"binary"``, ``"multilabel"`` or ``"regression"``.
       modality: Override of the detected modality of each input (see
@@ -704,6 +797,8 @@ def integrated_gradients(
         tolerance=tolerance,
         max_steps=max_steps,
         num_baseline_samples=num_baseline_samples,
+        map_tolerance=map_tolerance,
+        warm_start=warm_start,
     )
 
 

@@ -38,6 +38,9 @@ class IntegratedGradientsResult:
       finite: False when some gradient was NaN or infinite.
       example_steps: ``[N]`` points of the final rule of each example.
       example_evaluations: ``[N]`` gradient evaluations spent on each example (per draw).
+      map_error: ``[N]`` with ``steps="auto"``, the estimated relative L2 error of each
+        example's map (the distance between its last two rules; NaN where its rule was still
+        too coarse to estimate), else None.
       head: What the model's output is (:class:`tb_attrib.engine.heads.Head`).
       input_names: The model's input names, in its order.
     """
@@ -55,6 +58,7 @@ class IntegratedGradientsResult:
     finite: bool = True
     example_steps: np.ndarray | None = None
     example_evaluations: np.ndarray | None = None
+    map_error: np.ndarray | None = None
     head: heads.Head | None = None
     input_names: tuple[str, ...] = ("input",)
 
