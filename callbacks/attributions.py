@@ -19,7 +19,6 @@ from tb_attrib.engine import (
     DEFAULT_STEPS,
     DEFAULT_TOLERANCE,
     AttributionEngine,
-    WarmStart,
     heads,
     quadrature,
     validate_alphas,
@@ -78,8 +77,7 @@ class Attributions(base.RunCallback):
         0.01, 0.02, 0.03, 0.04, 0.1, 0.5, 0.6, 0.7, 0.8, 1.0).
       ig_steps: Gradient evaluations per example for IG, or ``"auto"`` (default; see
         :func:`tb_attrib.integrated_gradients`): each example refined until its completeness
-        and its map's estimated error are within ``ig_tolerance`` and ``ig_map_tolerance``,
-        starting from where its grid ended at the previous written epoch.
+        and its map's estimated error are within ``ig_tolerance`` and ``ig_map_tolerance``.
       ig_method: Quadrature rule: ``adaptive_trapezoid`` (default: points placed where each
         example's gradient map bends, the sweep's gradients reused as points),
         ``riemann_left``, ``riemann_right``, ``riemann_middle``, ``riemann_trapezoid`` or
@@ -216,7 +214,6 @@ class Attributions(base.RunCallback):
         self._values: list = []
         self._probe_written = False
         self._warned: set[str] = set()
-        self._warm_start = WarmStart()
 
     # ---- checks --------------------------------------------------------------------------
 
@@ -312,7 +309,7 @@ class Attributions(base.RunCallback):
         if targets is None:  # the prediction of this epoch's weights
             targets = self._engine.targets(self._target_arg, x)
         sweep, ig = self._engine.sweep_and_integrate(
-            x, self.alphas, target=targets, warm_start=self._warm_start, **self._ig_options()
+            x, self.alphas, target=targets, **self._ig_options()
         )
         predicted = (
             self._predicted_class_maps(sweep)

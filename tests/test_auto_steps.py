@@ -141,3 +141,18 @@ def test_warm_started_and_sweep_seeded_ig_equals_a_fresh_computation_on_its_grid
     scale = np.abs(fresh).max()
     np.testing.assert_allclose(second.attributions, fresh, atol=1e-5 * scale)
     assert not np.allclose(first.attributions, second.attributions)
+
+
+def test_sweep_and_integrate_gives_the_sweep_of_interior_gradients_and_an_accurate_ig():
+    model = _relu_regressor(5)
+    x = np.random.default_rng(5).normal(size=(8, FEATURES)).astype(np.float32) * 2.0
+    engine = AttributionEngine(model)
+    alphas = tb_attrib.engine.CLASSIC_ALPHAS
+    sweep, ig = engine.sweep_and_integrate(x, alphas)
+    alone = engine.interior_gradients(x, alphas)
+    np.testing.assert_allclose(sweep.gradients, alone.gradients, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(sweep.predictions, alone.predictions, rtol=1e-6, atol=1e-7)
+    assert np.all(_relative(ig.attributions, _exact_ig(model, x)) <= 0.02)
+    assert np.all(ig.relative_delta <= 0.01)
+    # Some bisections took a sweep point: fewer evaluations than points.
+    assert np.sum(ig.example_evaluations) < np.sum(ig.example_steps)
