@@ -15,14 +15,15 @@ import) and sends it one JSON command per line on stdin; the worker answers one 
 Implementations (each ``attribute(n) -> [N, *shape]`` integrated gradients of the probe's true
 labels from a black baseline with ``n`` gradient evaluations per example):
 
-- ``ours``: the engine's default rule, default ``batch_size``; ``ours-b128`` the same with
-  chunks of 128 inputs; ``ours-gausslegendre``, ``ours-adaptive`` its other rules;
+- ``ours``: the engine's even trapezoid rule (the kernel, against the limit computing the same
+  rule), default ``batch_size``; ``ours-b128`` the same with chunks of 128 inputs;
+  ``ours-gausslegendre`` and ``ours-adaptive`` (the default rule) its other rules;
 - ``limit``: the backend's bare batched input gradient (``bench/_backend_limits.py``);
 - on PyTorch, Captum's ``IntegratedGradients`` on the Keras model (a ``torch.nn.Module``
   there) through a wrapper whose ``forward`` calls it with ``training=False``:
   ``captum-docs`` as its documentation calls it (its default Gauss-Legendre rule, the whole
   batch at once), ``captum-b512`` with ``internal_batch_size`` equal to our default chunk, and
-  ``captum-trapezoid`` with ``method="riemann_trapezoid"`` (our default rule's points; its
+  ``captum-trapezoid`` with ``method="riemann_trapezoid"`` (our even rule's points; its
   weights are ``1/n``, halved at the ends, so they sum to ``1 - 1/n``).
 
 ``memory_worker`` runs one implementation once in a fresh process for its peak memory.
@@ -190,11 +191,9 @@ class Worker:
         return attribute
 
     def build(self, names: Sequence[str]) -> None:
-        from tb_attrib.engine import DEFAULT_METHOD
-
         makers = {
-            "ours": lambda: self._ours(DEFAULT_METHOD),
-            "ours-b128": lambda: self._ours(DEFAULT_METHOD, SMALL_BATCH),
+            "ours": lambda: self._ours(RULES["ours"]),
+            "ours-b128": lambda: self._ours(RULES["ours"], SMALL_BATCH),
             "limit": lambda: self._limit,
             "ours-gausslegendre": lambda: self._ours("gausslegendre"),
             "ours-adaptive": lambda: self._ours("adaptive_trapezoid"),

@@ -19,11 +19,11 @@ The peers' quadrature rules, read from their code (saliency 0.2.1, tf-explain 0.
   call; the whole ``N * n`` interpolated batch goes through the model at once (no chunking).
 - the TensorFlow tutorial: ``n`` points ``linspace(0, 1, n)`` with the trapezoid rule (end
   weights halved): second order. One example per call, in batches of path points.
-- ours: the engine's default rule (the trapezoid rule, as the tutorial's), the interpolated
-  inputs of all examples in one stream cut into fixed-size chunks, one ``tf.function`` traced
-  once. ``ours-adaptive`` is the engine's adaptive trapezoid rule: the same number of
+- ours: the engine's default rule, the adaptive trapezoid rule: the same number of
   evaluations per example, placed by bisection where each example's integrand bends, in
-  rounds; ``ours-gausslegendre`` (not run by default) is Gauss-Legendre.
+  rounds, through one ``tf.function`` traced once. ``ours-trapezoid`` is the engine's even
+  trapezoid rule (the tutorial's), the interpolated inputs of all examples in one stream cut
+  into fixed-size chunks; ``ours-gausslegendre`` (not run by default) is Gauss-Legendre.
 
 The TensorFlow tutorial is not a package: :class:`Tutorial` is written here from the
 published algorithm (interpolate a batch of alphas, gradient of the target score, trapezoid
@@ -378,7 +378,7 @@ class TutorialBest(Tutorial):
 
 IMPLEMENTATIONS: dict[str, type[Implementation] | Callable[..., Implementation]] = {
     "ours": Ours,
-    "ours-adaptive": lambda m, x, t: Ours(m, x, t, method="adaptive_trapezoid"),
+    "ours-trapezoid": lambda m, x, t: Ours(m, x, t, method="riemann_trapezoid"),
     "ours-gausslegendre": lambda m, x, t: Ours(m, x, t, method="gausslegendre"),
     "saliency-docs": SaliencyDocs,
     "saliency-best": SaliencyBest,

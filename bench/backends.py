@@ -405,9 +405,9 @@ def times_backends(times: dict) -> set[str]:
 CAPTUM_ROWS = ("captum-docs", "captum-b512", "captum-trapezoid")
 CAPTUM_MEMORY = ("captum-docs", "captum-b512")
 SETTINGS = {
-    "ours": "default (riemann_trapezoid)",
+    "ours": "method='riemann_trapezoid' (the kernel against its limit)",
     "ours-gausslegendre": "method='gausslegendre'",
-    "ours-adaptive": "method='adaptive_trapezoid'",
+    "ours-adaptive": "default (adaptive_trapezoid)",
     "captum-docs": "as documented: default gausslegendre, internal_batch_size=None",
     "captum-b512": "gausslegendre, internal_batch_size = our default chunk",
     "captum-trapezoid": "method='riemann_trapezoid' (weights sum to 1 - 1/n)",

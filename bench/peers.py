@@ -71,7 +71,7 @@ TOLERANCE = 0.01
 LADDER = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048)
 DEFAULT_IMPLS = (
     "ours",
-    "ours-adaptive",
+    "ours-trapezoid",
     "saliency-docs",
     "saliency-best",
     "tfexplain-docs",
@@ -81,8 +81,8 @@ DEFAULT_IMPLS = (
 )
 # The implementation that walks the error ladder for each rule (the fastest one with it).
 LADDER_IMPL = {
-    "riemann_trapezoid": "ours",
-    "adaptive_trapezoid": "ours-adaptive",
+    "adaptive_trapezoid": "ours",
+    "riemann_trapezoid": "ours-trapezoid",
     "gausslegendre": "ours-gausslegendre",
     "equal weights, both ends": "saliency-best",
     "trapezoid": "tutorial-best",

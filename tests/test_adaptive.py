@@ -49,3 +49,39 @@ def test_split_points_bisect_the_intervals_around_a_jump_in_each_row():
     assert adaptive.split_count(5, budget=100) == 2  # half of 4 intervals
     assert adaptive.split_count(33, budget=3) == 3  # capped by the budget
     assert adaptive.split_count(2, budget=100) == 1
+
+
+def test_masked_weights_are_the_rule_on_the_sub_grid():
+    alphas = _grid(0.0, 0.25, 0.5, 0.75, 1.0)
+    included = np.array([[True, False, True, False, True]])
+    weights = adaptive.masked_trapezoid_weights(alphas, included)
+    np.testing.assert_allclose(weights, [[0.25, 0.0, 0.5, 0.0, 0.25]])
+    everything = adaptive.masked_trapezoid_weights(alphas, np.ones_like(included))
+    np.testing.assert_allclose(everything, adaptive.trapezoid_weights(alphas))
+
+
+def test_padding_has_no_intervals_and_is_never_bisected():
+    # Row 0 has 4 real points, padded with 1.0 to the 5 of row 1.
+    alphas = np.array([[0.0, 0.5, 0.75, 1.0, 1.0], [0.0, 0.25, 0.5, 0.75, 1.0]])
+    values = np.zeros((2, 5, 2))
+    values[0, 3:] = 1.0  # a jump in row 0's last real interval, [0.75, 1]
+    values[1, 3:] = 1.0
+    errors = adaptive.interval_errors(alphas, values, np.array([4, 5]))
+    assert np.isneginf(errors[0, 3]) and np.all(np.isfinite(errors[0, :3]))
+    assert np.all(np.isfinite(errors[1])) and errors[0, 0] == 0.0
+    middle = adaptive.split_points(alphas, values, np.array([1, 2]), np.array([4, 5]))
+    assert middle.shape == (2, 2)
+    assert middle[0, 0] in (0.625, 0.875) and middle[0, 1] == 1.0  # a midpoint, then padding
+    np.testing.assert_array_equal(adaptive.split_mask(np.array([1, 2])), [[1, 0], [1, 1]])
+
+
+def test_a_known_point_near_the_midpoint_is_taken_instead():
+    left, right = np.array([[0.0, 0.5]]), np.array([[0.25, 1.0]])
+    known = np.array([0.1, 0.7, 0.76])
+    points, index = adaptive.snap(left, right, known)
+    # 0.1 is 0.025 from 0.125 (within a quarter of 0.25); 0.76 is nearest 0.75 in [0.5, 1].
+    np.testing.assert_allclose(points, [[0.1, 0.76]])
+    np.testing.assert_array_equal(index, [[0, 2]])
+    far, index = adaptive.snap(np.array([[0.0]]), np.array([[0.25]]), np.array([0.2]))
+    np.testing.assert_allclose(far, [[0.125]])
+    assert index.tolist() == [[-1]]
