@@ -430,6 +430,7 @@ def measure_accuracy(name: str, model, x: np.ndarray, y: np.ndarray, config: Con
         METHODS,
         AttributionEngine,
     )
+    from tb_attrib.engine.completeness import SMALL_CHANGE_FRACTION
 
     engine = AttributionEngine(model, x.shape[1:])
     reference = midpoint_reference(
@@ -485,7 +486,7 @@ def measure_accuracy(name: str, model, x: np.ndarray, y: np.ndarray, config: Con
     say(table(report.worst))
     say(
         '\nCompleteness |delta| / |F(x)-F(b)| as steps="auto" judges it (|F(x)-F(b)| floored '
-        "at 2% of the probe's largest), worst example:\n"
+        f"at {SMALL_CHANGE_FRACTION:.0%} of the probe's largest), worst example:\n"
     )
     say(table(report.completeness))
     say("\nCompleteness, median example:\n")
