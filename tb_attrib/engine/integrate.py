@@ -398,13 +398,7 @@ class _AdaptiveGroup:
         self.seeds = seeds
         seeded = {} if seeds is None else {int(r): i for i, r in enumerate(seeds.rows)}
         self.seed_row = np.array([seeded.get(int(r), -1) for r in self.rows], np.int64)
-        grids = []
-        for grid in start:
-            grid = None if grid is None else grid.coarser()
-            if grid is None or grid.alphas.shape[0] > self.cap:
-                alphas = adaptive_rule.start_grid(self.cap)
-                grid = Grid(alphas, np.zeros(alphas.shape[0], np.int64))
-            grids.append(grid)
+        grids = [self._start_grid(grid) for grid in start]
         k = max(g.alphas.shape[0] for g in grids)
         self.alphas = np.ones((count, k))
         self.levels = np.zeros((count, k), np.int64)
@@ -416,21 +410,31 @@ class _AdaptiveGroup:
             self.points[a] = size
             need[a, :size] = True
         self.active = np.arange(count)
-        self._take_seeds(need, np.isclose, None)
+        self._take_seeds(need)
         self._evaluate(need)
 
-    def _take_seeds(self, need: np.ndarray, match, index) -> None:
-        """Fills the ``need`` entries that are seed points from the seeds (and clears them)."""
+    def _start_grid(self, earlier: Grid | None) -> Grid:
+        """Where a path starts: one round before an earlier call's grid, or the even grid."""
+        grid = None if earlier is None else earlier.coarser()
+        if grid is None or grid.alphas.shape[0] > self.cap:
+            alphas = adaptive_rule.start_grid(self.cap)
+            grid = Grid(alphas, np.zeros(alphas.shape[0], np.int64))
+        return grid
+
+    def _take_seeds(self, need: np.ndarray, index: np.ndarray | None = None) -> None:
+        """Fills the ``need`` entries that are seed points (``index`` into the seeds, or,
+        without it, every entry equal to one) from the seeds, and clears them from ``need``."""
         rows = self.seed_row[self.active]
         if self.seeds is None or not np.any(rows >= 0):
             return
-        if index is None:  # entries equal to a seed point
-            hits = match(self.alphas[..., None], self.seeds.alphas[None, None], rtol=0, atol=1e-7)
-            index = np.where(hits.any(axis=-1), hits.argmax(axis=-1), -1)
+        if index is None:
+            close = np.isclose(
+                self.alphas[..., None], self.seeds.alphas[None, None], rtol=0, atol=1e-7
+            )
+            index = np.where(close.any(axis=-1), close.argmax(axis=-1), -1)
         index = np.where(need & (rows[:, None] >= 0), index, -1)
         which, column = np.nonzero(index >= 0)
-        picked = self.seeds.gradients[rows[which], index[which, column]]
-        self.gradients[which, column] = picked
+        self.gradients[which, column] = self.seeds.gradients[rows[which], index[which, column]]
         need[which, column] = False
 
     def _evaluate(self, need: np.ndarray) -> None:
@@ -531,5 +535,5 @@ class _AdaptiveGroup:
         rows = np.arange(order.shape[0])[:, None]
         self.gradients = np.concatenate([self.gradients, room], axis=1)[rows, order]
         self.points[self.active] = points + split
-        self._take_seeds(need, None, index)
+        self._take_seeds(need, index)
         self._evaluate(need)
