@@ -1,8 +1,9 @@
 // Requests made before the dashboard's modules have loaded.
 //
-// index.js starts the run list at once; as soon as it arrives, the probe, the gallery and the
-// selected example's current epoch are requested too (the same choice the dashboard will
-// make, from the same URL state), so the network overlaps with loading the module graph.
+// index.js starts the run list at once; as soon as it arrives, the probe and the current
+// epoch's gallery digests and example records are requested too (the same choice the
+// dashboard will make, from the same URL state), so the network overlaps with loading the
+// module graph. Only what the first render shows: the history follows once it is drawn.
 // api.js takes these responses by exact URL; a guess that turns out unused costs one request.
 
 import { readUrlState } from './host.js';
@@ -43,7 +44,7 @@ export function prefetchStart() {
       if (!selection) return;
       const { run, example, epoch } = selection;
       request(probeUrl(run));
-      request(galleryUrl(run));
+      request(galleryUrl(run, epoch));
       if (epoch !== null) request(exampleUrl(run, example, epoch));
     })
     .catch(() => {});
