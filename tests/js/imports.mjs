@@ -18,3 +18,15 @@ export function importsOf(file) {
   for (const m of text.matchAll(/import\(\s*'([^']+)'\s*\)/g)) out.push([m[1], ['*'], true]);
   return out;
 }
+
+/** The files that must load before `file` runs: itself and its static imports, transitively. */
+export function staticClosure(file) {
+  const seen = new Set();
+  const visit = (name) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    for (const [spec, , dynamic] of importsOf(name)) if (!dynamic) visit(spec.replace(/^\.\//, ''));
+  };
+  visit(file);
+  return seen;
+}
