@@ -316,7 +316,8 @@ export class Dashboard {
       await this.styled; // sizes are measured next: they need the stylesheet
       if (generation !== this.store.generation) return;
       this.store.probe = probe;
-      this.store.gallery = gallery;
+      // A reload that arrived meanwhile already brought every epoch's digests.
+      if (!this.store.galleryFull) this.store.gallery = gallery;
       this.head = Head.of(probe, run);
       this.useInputs(inputsOf(probe, run));
       this.gallery.setProbe(probe, (input, size) => this.view.thumbnail(input, size), this.head);
