@@ -67,8 +67,9 @@ export async function fetchProbe(run, options) {
   return parseProbe(await records(probeUrl(run), options));
 }
 
-export async function fetchGallery(run, options) {
-  return parseGallery(await records(galleryUrl(run), options));
+/** The digests of every epoch (epoch null) or of one epoch. */
+export async function fetchGallery(run, epoch = null, options = {}) {
+  return parseGallery(await records(galleryUrl(run, epoch), options));
 }
 
 /** Every epoch of one example (epoch null: one request for playback) or just one epoch. */

@@ -1,12 +1,14 @@
 // Entry point: TensorBoard imports this module in the plugin's iframe and calls render() once.
 //
-// Kept small on purpose: the first requests start and the stylesheet is attached before the
-// rest of the modules load, so the network and the module graph overlap.
+// Kept small on purpose: the first requests start, every module of the dashboard is
+// announced and the stylesheet is attached before the rest of the modules load, so the
+// network and the module graph overlap.
 
-import { prefetchStart } from './prefetch.js';
+import { prefetchStart, preloadModules } from './prefetch.js';
 
 export async function render() {
   prefetchStart();
+  preloadModules();
   const style = document.createElement('link');
   style.rel = 'stylesheet';
   // Beside this module; the URL keeps working under --path_prefix.

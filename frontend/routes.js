@@ -17,7 +17,8 @@ export function routeUrl(route, params = {}) {
 
 export const probeUrl = (run) => routeUrl('probe', { run: run.run, tag: run.probe_tag });
 
-export const galleryUrl = (run) => routeUrl('gallery', { run: run.run, sweep_tag: run.sweep_tag, ig_tag: run.ig_tag });
+/** Every epoch's digests when epoch is null, else that epoch's only (for a first render). */
+export const galleryUrl = (run, epoch = null) => routeUrl('gallery', { run: run.run, epoch, sweep_tag: run.sweep_tag, ig_tag: run.ig_tag });
 
 /** Every epoch of one example when epoch is null (one request for playback), else one. */
 export const exampleUrl = (run, index, epoch) =>

@@ -1,9 +1,11 @@
 // The dashboard's data: the open run, its probe and gallery digests, and per-example caches
 // of every loaded epoch (sweep + IG) and of feature maps, with all the fetching behind them.
 //
-// Data flow: for the open run the probe and the gallery digests, then for the selected
-// example its sweep + IG of the current epoch (small, for a fast first render) followed by
-// *every* epoch in one request (playback then never waits on the network). Nothing here
+// Data flow: for the open run's first render only what it shows: the probe, the current
+// epoch's gallery digests and the selected example's sweep + IG at that epoch (a few reads on
+// the server, whatever the number of epochs). Then the history: every epoch's digests, and
+// every epoch of the example in one request (playback then never waits on the network;
+// until it arrives, playback fetches the epochs it reaches one by one). Nothing here
 // draws: the dashboard renders from these caches synchronously. Modality-independent: a
 // record's maps are handed to the views as decoded, whatever the input is.
 
@@ -25,6 +27,8 @@ export class Store {
     this.epochs = [];
     this.probe = null;
     this.gallery = null;
+    this.galleryFull = false; // this.gallery holds every epoch's digests
+    this.loadingGallery = null;
     this.generation = 0; // bumped when another run opens: answers for the old one are dropped
     this.examples = new Map();
     this.features = new Map();
@@ -37,19 +41,22 @@ export class Store {
     this.epochs = run.epochs || [];
     this.examples.clear();
     this.features.clear();
+    this.gallery = null;
+    this.galleryFull = false;
+    this.loadingGallery = null;
     return ++this.generation;
   }
 
   /**
-   * The first requests of an opened run: probe and gallery (resolved, not yet kept: the
-   * caller stores them once it knows the run is still open), with the selected example's
-   * and layer's `epoch`.
+   * The first requests of an opened run: the probe and the gallery digests of `epoch`
+   * (resolved, not yet kept: the caller stores them once it knows the run is still open),
+   * with the selected example's and layer's `epoch`.
    */
   async fetchRun(epoch) {
     const run = this.run;
     const [probe, gallery] = await Promise.all([
       fetchProbe(run),
-      fetchGallery(run),
+      fetchGallery(run, epoch),
       this.loadEpoch(this.exampleFor(this.selection().example), epoch),
       this.loadFeatureEpoch(epoch),
     ]);
@@ -101,6 +108,31 @@ export class Store {
       );
     }
     return data.pending.get(epoch);
+  }
+
+  /** What follows a first render: every epoch's digests and every epoch of the example. */
+  loadHistory() {
+    this.loadGallery();
+    return this.loadAllEpochs();
+  }
+
+  /** Every epoch's gallery digests of the open run, once; they replace the first render's. */
+  loadGallery() {
+    if (this.galleryFull || this.loadingGallery || !this.run) return this.loadingGallery;
+    const run = this.run;
+    const loading = fetchGallery(run)
+      .then((gallery) => {
+        if (run !== this.run) return; // another run, or a reload that fetched its own
+        this.gallery = gallery;
+        this.galleryFull = true;
+        this.onUpdate();
+      })
+      .catch((e) => this.onError(e))
+      .finally(() => {
+        if (this.loadingGallery === loading) this.loadingGallery = null;
+      });
+    this.loadingGallery = loading;
+    return loading;
   }
 
   /** One request for every epoch of the selected example: what playback runs on. */
@@ -187,6 +219,7 @@ export class Store {
     const gallery = await fetchGallery(fresh);
     if (generation !== this.generation) return false; // another run was opened meanwhile
     this.gallery = gallery;
+    this.galleryFull = true;
     const data = this.current();
     await Promise.all(added.flatMap((e) => [this.loadEpoch(data, e), this.loadFeatureEpoch(e)]));
     data.full = this.epochs.every((e) => data.byEpoch.has(e));

@@ -104,6 +104,7 @@ def tensorboard_process(
     *extra_args: str,
     timeout: float = 120.0,
     executable: str | os.PathLike = TENSORBOARD,
+    env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """Runs ``tensorboard --logdir logdir *extra_args`` on 127.0.0.1; yields its base URL.
 
@@ -112,6 +113,8 @@ def tensorboard_process(
       *extra_args: Further CLI flags, e.g. ``"--load_fast=false"``, ``"--reload_interval=1"``.
       timeout: Seconds to wait for TensorBoard to start answering.
       executable: The ``tensorboard`` to run (default: this venv's).
+      env: Variables set in TensorBoard's environment on top of this process's (default:
+        none), e.g. ``{"PYTHONPATH": dir}`` to serve another copy of ``tb_attrib``.
 
     Raises:
       RuntimeError: TensorBoard exited or did not answer in time (its log is in the message).
@@ -134,6 +137,7 @@ def tensorboard_process(
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: TensorBoard + data server
+                env={**os.environ, **env} if env else None,
             )
         try:
             base_url = _wait_for_start(process, log_path, timeout)

@@ -57,6 +57,27 @@ def test_listing_is_reused_within_the_ttl(provider_factory) -> None:
     assert provider.calls == {"list_blob_sequences": 1, "read_blob_sequences": 1}
 
 
+def test_a_run_comes_from_the_listing_of_every_run(provider_factory) -> None:
+    """The ``runs`` route listed every run: a request for one of them lists nothing more."""
+    provider = provider_factory()
+    reader = data.SeriesReader(provider, index_ttl=60)
+    every = reader.runs(CTX, "")
+    assert reader.run(CTX, "", "main") is every["main"]
+    assert provider.calls == {"list_blob_sequences": 1, "read_blob_sequences": 1}
+    with pytest.raises(Exception, match="no tb_attrib data"):
+        reader.run(CTX, "", "new")  # not in that listing: listed on its own
+    assert provider.calls == {"list_blob_sequences": 2, "read_blob_sequences": 2}
+
+
+def test_a_too_old_listing_of_every_run_is_not_used_for_one(provider_factory) -> None:
+    provider = provider_factory()
+    reader = data.SeriesReader(provider, index_ttl=0.01, index_max_age=0.02)
+    every = reader.runs(CTX, "")
+    time.sleep(0.05)
+    assert reader.run(CTX, "", "main") is not every["main"]
+    assert provider.calls == {"list_blob_sequences": 2, "read_blob_sequences": 2}
+
+
 def test_stale_listing_is_served_while_refreshed_in_the_background(provider_factory) -> None:
     provider = provider_factory()
     reader = data.SeriesReader(provider, index_ttl=0.01, index_max_age=60)

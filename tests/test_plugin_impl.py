@@ -91,6 +91,17 @@ def test_gallery_impl_returns_the_digests(plugin, written) -> None:
     assert fields(bare[0]) == {"epochs": [0, 1]} and bare[2::2] == [None, None]
 
 
+def test_gallery_impl_of_one_epoch_is_that_epochs_slice_of_the_whole(plugin) -> None:
+    """What a first render fetches: the index record and the two digests of one epoch."""
+    whole = plugin.gallery_impl(CTX, EXP, "main")
+    for epoch in (0, 3, 5):
+        one = plugin.gallery_impl(CTX, EXP, "main", epoch=epoch)
+        assert fields(one[0]) == {"epochs": [epoch]}
+        assert one[1:] == whole[1 + 2 * epoch : 3 + 2 * epoch]
+    with pytest.raises(errors.NotFoundError, match="epoch 6"):
+        plugin.gallery_impl(CTX, EXP, "main", epoch=6)
+
+
 def test_feature_maps_impl(plugin, written) -> None:
     records = plugin.feature_maps_impl(CTX, EXP, "main", logs.LAYER, 2)
     assert fields(records[0]) == {"epochs": list(range(6)), "layer": logs.LAYER}

@@ -223,6 +223,9 @@ def test_gallery_holds_every_digest(client: werkzeug_test.Client, logdir: Path) 
         assert records[1 + 2 * i] == written[logs.SWEEP_TAG][epoch][0]
         expected_ig = written[logs.IG_TAG][epoch][0] if epoch % 2 == 0 else None
         assert records[2 + 2 * i] == expected_ig
+    one = bundle(get(client, "gallery", run="main", epoch=3))
+    assert index_fields(one[0]) == {"epochs": [3]}
+    assert one[1:] == [written[logs.SWEEP_TAG][3][0], None]  # no IG at odd epochs
 
 
 def test_feature_maps(client: werkzeug_test.Client, logdir: Path) -> None:
@@ -268,6 +271,9 @@ BAD_REQUESTS = [
     ("gallery", {}, 400),
     ("gallery", {"run": "nope"}, 404),
     ("gallery", {"run": "main", "sweep_tag": logs.PROBE_TAG}, 404),
+    ("gallery", {"run": "main", "epoch": 6}, 404),
+    ("gallery", {"run": "main", "epoch": "-1"}, 400),
+    ("gallery", {"run": "main", "epoch": "x"}, 400),
     ("probe", {}, 400),
     ("probe", {"run": "nope"}, 404),
     ("probe", {"run": "main", "tag": logs.SWEEP_TAG}, 404),

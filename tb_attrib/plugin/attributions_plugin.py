@@ -119,14 +119,18 @@ class AttributionsPlugin(base_plugin.TBPlugin):
         run: str,
         sweep_tag: str | None = None,
         ig_tag: str | None = None,
+        epoch: int | None = None,
     ) -> Records:
         """The ``gallery`` bundle's records: index record, then per epoch both digests.
 
+        Without ``epoch``, every epoch; with it, that epoch alone (what a first render
+        shows: two reads instead of two per epoch).
+
         Raises:
-          NotFoundError: No such run or series.
+          NotFoundError: No such run, series or epoch.
         """
         sweep, ig = self._sweep_and_ig(ctx, experiment, run, sweep_tag, ig_tag)
-        _, records = self._epoch_records(ctx, (sweep, ig), 0, None)
+        _, records = self._epoch_records(ctx, (sweep, ig), 0, epoch)
         return records
 
     def feature_maps_impl(
@@ -193,7 +197,9 @@ class AttributionsPlugin(base_plugin.TBPlugin):
         run = params.string(request.args, "run", required=True)
         sweep_tag = params.string(request.args, "sweep_tag", required=False)
         ig_tag = params.string(request.args, "ig_tag", required=False)
-        return bundles.respond(request, self.gallery_impl(ctx, experiment, run, sweep_tag, ig_tag))
+        epoch = params.non_negative_int(request.args, "epoch", required=False)
+        records = self.gallery_impl(ctx, experiment, run, sweep_tag, ig_tag, epoch)
+        return bundles.respond(request, records)
 
     @wrappers.Request.application
     def feature_maps_route(self, request: wrappers.Request) -> wrappers.Response:

@@ -299,13 +299,27 @@ class SeriesReader:
     def run(self, ctx: object, experiment_id: str, run: str) -> RunData:
         """The :class:`RunData` of one run.
 
+        Taken from the snapshot of every run while that one may still be served (the
+        ``runs`` route made it, and a client asks for a run it listed): the first request
+        for a run then waits for no listing of its own. Otherwise the run alone is listed.
+
         Raises:
           NotFoundError: The run does not exist or holds no tb_attrib series.
         """
+        if self._servable((experiment_id, None)):
+            data = self.runs(ctx, experiment_id).get(run)
+            if data is not None:
+                return data
         data = self.runs(ctx, experiment_id, run).get(run)
         if data is None:
             raise errors.NotFoundError(f"no tb_attrib data for run {run!r}")
         return data
+
+    def _servable(self, key: tuple[str, str | None]) -> bool:
+        """Whether the snapshot of ``key`` is young enough to be served without waiting."""
+        with self._snapshots_lock:
+            cached = self._snapshots.get(key)
+        return cached is not None and time.monotonic() - cached[0] < self._index_max_age
 
     def _fetch_runs(self, ctx: object, experiment_id: str, run: str | None) -> dict[str, RunData]:
         rtf = provider.RunTagFilter(runs=[run]) if run is not None else None

@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import test from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import { ImageView } from '../../frontend/view_image.js';
 import { SequenceView } from '../../frontend/view_sequence.js';
 import { TabularView } from '../../frontend/view_tabular.js';
 import { TokensView } from '../../frontend/view_tokens.js';
+import { FRONTEND, importsOf } from './imports.mjs';
 import { DEFAULT_MODALITY, VIEW_METHODS, inputsOf, isKnownModality, modalities, modalityOf, viewFor } from '../../frontend/views.js';
 
-const FRONTEND = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'frontend');
 
 test('an unknown or missing modality gives the image view', () => {
   assert.equal(DEFAULT_MODALITY, 'image');
@@ -56,17 +54,6 @@ test('each modality of summary format 2 has its view; the inputs come from the p
   assert.deepEqual(inputsOf({ inputs: null }, { inputs: null }), [{ name: 'input', modality: 'image', attributed: true }]);
   assert.deepEqual(inputsOf({ inputs: [null] }, null), [{ name: 'input', modality: 'image', attributed: true }]);
 });
-
-/** {module file: [[specifier, imported names], ...]} of the frontend's static and dynamic imports. */
-function importsOf(file) {
-  const text = readFileSync(join(FRONTEND, file), 'utf8');
-  const out = [];
-  for (const m of text.matchAll(/import\s*(?:\{([^}]*)\}|[\w*\s]+)\s*from\s*'([^']+)'/g)) {
-    out.push([m[2], (m[1] || '').split(',').map((s) => s.trim()).filter(Boolean)]);
-  }
-  for (const m of text.matchAll(/import\(\s*'([^']+)'\s*\)/g)) out.push([m[1], ['*']]);
-  return out;
-}
 
 test('modality-specific code is imported by view modules only', () => {
   const files = readdirSync(FRONTEND).filter((f) => f.endsWith('.js'));
