@@ -97,14 +97,19 @@ class BaselineHealth:
             return None
         worst = rows[np.argmax(self.target_probability[rows])]
         name = class_label(class_names, int(self.target[worst]))
-        changes = ", ".join(f"{self.change[i]:.3f}" for i in rows[:8])
+        changes = ", ".join(f"{self.change[i]:.3g}" for i in rows[:8])
         more = f" and {rows.size - 8} more" if rows.size > 8 else ""
+        advice = (
+            "more draws (num_baseline_samples) or another background may help"
+            if baseline == "expected"
+            else "baseline='expected' compares with other inputs instead"
+        )
         return (
             f"tb_attrib: at epoch {epoch} the model classifies the baseline ({baseline}) as "
             f"{name} at {self.target_probability[worst]:.0%}, so the maps of the {rows.size} "
             f"probe example(s) explained for that class explain changes F(x) - F(baseline) of "
-            f"only {changes}{more} and show almost nothing (examples {rows.tolist()}). "
-            "baseline='expected' compares with other inputs instead; this is said once per fit"
+            f"only {changes}{more} and show almost nothing (examples {rows.tolist()}); "
+            f"{advice}. This is said once per fit"
         )
 
 
