@@ -484,7 +484,7 @@ class AttributionEngine:
         problem, targets, score_input, score_bases = self._problem(
             values, baseline, target, size, num_baseline_samples, background
         )
-        bounds = completeness.bounds(problem.change, tolerance) if auto else None
+        bounds = _path_bounds(problem.change, score_bases.shape[0], tolerance) if auto else None
         if method == adaptive.METHOD:
             cap = int(max_steps) if auto else int(steps)
             integral = integrate.adaptive(problem, cap, bounds)
@@ -572,6 +572,15 @@ class AttributionEngine:
         it = iter(attributed)
         full = [None if s.kind == "fixed" else next(it) for s in self._setup.slots]
         return self._setup.layout.assemble(full)
+
+
+def _path_bounds(change: np.ndarray, draws: int, tolerance: float) -> np.ndarray:
+    """Completeness bound of each path (rows draw-major): that of its example's mean change
+    over the draws, so that the delta averaged over draws is within ``tolerance`` of the
+    change against the mean baseline score, as the result reports it. One draw: exactly
+    :func:`completeness.bounds`."""
+    per_example = np.asarray(change, np.float64).reshape(draws, -1).mean(axis=0)
+    return np.tile(completeness.bounds(per_example, tolerance), draws)
 
 
 def _describe(baseline: object) -> str:
