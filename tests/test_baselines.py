@@ -15,6 +15,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from baseline_models import brightness_model, labelled_probe
 
 import tb_attrib
 from tb_attrib.callbacks import Attributions
@@ -136,34 +137,12 @@ def test_bad_background_and_samples_fail_fast(tmp_path) -> None:
     model = _smooth_cnn()
     model.compile("adam", "sparse_categorical_crossentropy")
     callback = Attributions(tmp_path, x, baseline="expected", background=_probe(3)[..., :2])
-    with pytest.raises(ValueError, match="^background: "):
+    with pytest.raises(ValueError, match=r"^background: "):
         model.fit(x, np.zeros(4), epochs=1, verbose=0, callbacks=[callback])
 
 
-def _brightness_model(bias: float):
-    """Softmax over "dark" and "light" by mean brightness, decided at 0.5; a black input is
-    "dark" at sigmoid(2 * bias), an example of either class at sigmoid(0.8 * bias)."""
-    model = keras.Sequential(
-        [keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(2)]
-    )
-    model.add(keras.layers.Activation("softmax"))
-    size = 8 * 8 * 3
-    kernel = np.zeros((size, 2), np.float32)
-    kernel[:, 1] = 4 * max(bias, 1.0) / size
-    model.layers[1].set_weights([kernel, np.array([bias, -bias], np.float32)])
-    model.compile(keras.optimizers.SGD(1e-6), "sparse_categorical_crossentropy")
-    return model
-
-
-def _labelled_probe() -> tuple[np.ndarray, np.ndarray]:
-    """Eight examples: dark ones (mean 0.3) and light ones (mean 0.7) in turn."""
-    y = np.array([0, 1] * 4)
-    noise = np.random.default_rng(2).uniform(0.0, 0.6, (8, 8, 8, 3))
-    return (noise + 0.4 * y[:, None, None, None]).astype(np.float32), y
-
-
 def _fit_with(model, logdir, **options) -> list[str]:
-    x, y = _labelled_probe()
+    x, y = labelled_probe()
     callback = Attributions(logdir, x, y, class_names=["dark", "light"], **options)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -182,7 +161,7 @@ def _scalars(run_dir) -> dict[str, list[float]]:
 
 
 def test_a_confident_baseline_is_flagged_with_its_numbers(tmp_path) -> None:
-    said = _fit_with(_brightness_model(5.0), tmp_path)
+    said = _fit_with(brightness_model(5.0), tmp_path)
     assert len(said) == 1  # once per fit
     assert 'classifies the baseline (black) as "dark" at 100%' in said[0]
     assert "examples [0, 2, 4, 6]" in said[0]
@@ -205,7 +184,7 @@ def test_a_confident_baseline_is_flagged_with_its_numbers(tmp_path) -> None:
 
 
 def test_a_neutral_baseline_is_not_flagged(tmp_path) -> None:
-    assert _fit_with(_brightness_model(0.0), tmp_path) == []
+    assert _fit_with(brightness_model(0.0), tmp_path) == []
     scalars = _scalars(tmp_path / "probe")
     assert scalars["attributions/baseline_affected"] == [0.0, 0.0]
     assert all(p < 0.6 for p in scalars["attributions/baseline_top_probability"])
@@ -215,8 +194,8 @@ def test_a_neutral_baseline_is_not_flagged(tmp_path) -> None:
 
 
 def test_expected_baseline_of_the_confident_model_from_a_dataset(tmp_path) -> None:
-    background = tf.data.Dataset.from_tensor_slices(_labelled_probe()).batch(4)
-    said = _fit_with(_brightness_model(5.0), tmp_path, baseline="expected", background=background)
+    background = tf.data.Dataset.from_tensor_slices(labelled_probe()).batch(4)
+    said = _fit_with(brightness_model(5.0), tmp_path, baseline="expected", background=background)
     assert said == []
     run = tb_attrib.load(tmp_path)["probe"]
     assert run.baseline == "expected"
