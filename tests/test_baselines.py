@@ -225,3 +225,49 @@ def test_health_wording_names_class_and_change() -> None:
     assert health.affected.tolist() == [True, False]
     text = health.message(["circle", "square"], "black", 6)
     assert 'as "circle" at 97%' in text and "-0.014" in text and "examples [0]" in text
+
+
+@pytest.mark.parametrize(
+    "head, units, activation",
+    [("binary", 1, "sigmoid"), ("multilabel", 3, "sigmoid"), ("regression", 2, None)],
+)
+def test_expected_gradients_for_every_head(head, units, activation) -> None:
+    keras.utils.set_random_seed(0)
+    init = keras.initializers.RandomNormal(0.0, 0.5, seed=1)
+    model = keras.Sequential(
+        [
+            keras.Input((10,)),
+            keras.layers.Dense(8, activation="gelu", bias_initializer=init),
+            keras.layers.Dense(units, activation=activation, bias_initializer=init),
+        ]
+    )
+    x = np.random.default_rng(4).normal(size=(6, 10)).astype(np.float32)
+    ig = tb_attrib.integrated_gradients(model, x, baseline="expected", head=head)
+    assert ig.head.kind == head
+    assert np.all(ig.relative_delta <= 0.01), ig.relative_delta
+    rows = baselines.expected_rows([x], [x])
+    fixed = tb_attrib.integrated_gradients(
+        model, x, target=ig.target, baseline="expected", head=head, steps=16
+    )
+    mean = _one_at_a_time(model, x, ig.target, rows, x, steps=16, head=head)
+    np.testing.assert_allclose(fixed.attributions, mean, atol=1e-5)
+
+
+def test_expected_gradients_draw_every_input_from_the_same_background_row() -> None:
+    keras.utils.set_random_seed(0)
+    a, b = keras.Input((4,), name="a"), keras.Input((3,), name="b")
+    h = keras.layers.Dense(5, activation="gelu")(keras.layers.Concatenate()([a, b]))
+    model = keras.Model([a, b], keras.layers.Dense(2, activation="softmax")(h))
+    rng = np.random.default_rng(5)
+    x = [rng.normal(size=(5, 4)).astype(np.float32), rng.normal(size=(5, 3)).astype(np.float32)]
+    y = np.array([0, 1, 0, 1, 0])
+    ig = tb_attrib.integrated_gradients(model, x, target=y, baseline="expected", steps=16)
+    rows = baselines.expected_rows(x, x)
+    parts = [
+        tb_attrib.integrated_gradients(
+            model, x, target=y, baseline=[x[0][r], x[1][r]], steps=16
+        ).attributions
+        for r in rows
+    ]
+    for j in range(2):
+        np.testing.assert_allclose(ig.attributions[j], np.mean([p[j] for p in parts], 0), atol=1e-5)
