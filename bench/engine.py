@@ -4,7 +4,7 @@
     .venv/bin/python bench/engine.py              # full run (about 10 minutes on 2 shared cores)
     .venv/bin/python bench/engine.py --quick      # smaller sizes, a smoke test (about 5 minutes)
     .venv/bin/python bench/engine.py --sections a,d
-    .venv/bin/python bench/engine.py --sections e      # evaluations over the demo's epochs
+    .venv/bin/python bench/engine.py --sections f      # evaluations over the demo's epochs
     .venv/bin/python bench/engine.py --backend jax     # (a) and (d) on JAX (or torch)
 
 ``--backend`` picks the Keras backend (``KERAS_BACKEND``, fixed at import: one backend per
@@ -41,7 +41,14 @@ fixed seed), and printed as Markdown tables; ``docs/benchmarks.md`` ("Engine") r
     3000 steps on 16 examples at the default ``batch_size``, a sweep of batch sizes, and the
     unchunked computation extrapolated from that sweep (running it would take ~12 GiB); then
     the time and memory of building Gauss-Legendre rules.
-(e) **Evaluations over training.** The demo trained as in (c), each epoch's weights kept;
+(e) **Expected gradients.** ``baseline="expected"`` at its defaults (8 draws from the probe's
+    other examples, ``steps="auto"``) against the default black baseline, side by side in
+    interleaved rounds: time per epoch's IG; and its map error (relative L2 per example)
+    against a converged reference computed here by the bare limit (midpoint rule at
+    ``reference_steps / 3`` points per draw), once for the same draws (the quadrature's
+    error) and once over every other probe example (the expectation over the whole default
+    background: sampling error included), at 4, 8 and every draw.
+(f) **Evaluations over training.** The demo trained as in (c), each epoch's weights kept;
     at each epoch the probe explained by the previous default ``steps="auto"`` (even
     trapezoid, completeness only), by the default as the callback calls it (the sweep's
     gradients reused) and by the default warm-started from the previous epoch, each map
@@ -77,7 +84,7 @@ if str(ROOT / "bench") not in sys.path:
     sys.path.insert(0, str(ROOT / "bench"))  # _backend_limits, when imported from elsewhere
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-SECTIONS = ("a", "b", "c", "d", "e")
+SECTIONS = ("a", "b", "c", "d", "e", "f")
 DEMO_TRAIN_SIZE = 6000  # demo_train.py's default --train-size
 DEMO_EPOCHS = 10  # demo_train.py's default --epochs
 DEMO_LEARNING_RATE = 2e-3  # demo_train.py's Adam learning rate
@@ -584,6 +591,90 @@ def accuracy_verdicts(relu: AccuracyReport | None, smooth: AccuracyReport | None
             + ", ".join(parts)
             + f" (goal <= 1.00 everywhere: {'met' if met else 'MISSED'})"
         )
+
+
+# ---- (e) expected gradients -------------------------------------------------------------
+
+
+def expected_reference(limit, x, y, rows: np.ndarray, steps: int) -> np.ndarray:
+    """Expected gradients over the draws ``rows`` ``[S, N]`` (background = the probe): the mean
+    over draws of each draw's midpoint-rule IG at ``steps`` points, by the bare limit."""
+    alphas = ((np.arange(steps) + 0.5) / steps).astype(np.float32)
+    weights = np.full(steps, 1.0 / steps, np.float32)
+    per_call = max(1, 512 // x.shape[0])
+    total = np.zeros(x.shape, np.float64)
+    for draw in rows:
+        for i in range(0, steps, per_call):
+            part = slice(i, i + per_call)
+            total += limit(x, x[draw], alphas[part], weights[part], y)
+    return total / rows.shape[0]
+
+
+def measure_expected(model, x: np.ndarray, y: np.ndarray, config: Config) -> None:
+    """Section (e): cost per epoch and map error of ``baseline="expected"``."""
+    from tb_attrib.engine import DEFAULT_TOLERANCE, AttributionEngine, baselines
+
+    engine = AttributionEngine(model)
+    limit = bare_limit(model, x.shape[1:])
+    every = x.shape[0] - 1
+    draws = sorted({4, baselines.DEFAULT_EXPECTED_SAMPLES, every})
+    runs = {"black": dict(baseline="black")}
+    runs.update(
+        {f"expected, {s} draws": dict(baseline="expected", num_baseline_samples=s) for s in draws}
+    )
+    results = {name: engine.integrated_gradients(x, target=y, **o) for name, o in runs.items()}
+    times = {name: [] for name in runs}
+    names = list(runs)
+    for r in range(config.speed_repeats):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            start = time.perf_counter()
+            engine.integrated_gradients(x, target=y, **runs[name])
+            times[name].append(time.perf_counter() - start)
+    steps = config.reference_steps // 3
+    start = time.perf_counter()
+    all_rows = baselines.expected_rows([x], [x], every)
+    full = expected_reference(limit, x, y, all_rows, steps)
+    seconds = time.perf_counter() - start
+    say(f"Reference: {steps}-point midpoint rule per draw, {every} draws, {seconds:.0f} s.\n")
+    base = statistics.median(times["black"])
+    table = []
+    for name, result in results.items():
+        row = [
+            name,
+            f"{statistics.median(times[name]):.2f}",
+            f"{statistics.median(times[name]) / base:.1f}x",
+        ]
+        row.append(
+            f"{np.mean(result.example_evaluations) * runs[name].get('num_baseline_samples', 1):.0f}"
+        )
+        row.append(f"{result.relative_delta.max():.4f}")
+        if name == "black":
+            row += ["", ""]
+        else:
+            count = runs[name]["num_baseline_samples"]
+            rows = baselines.expected_rows([x], [x], count)
+            same = full if count == every else expected_reference(limit, x, y, rows, steps)
+            own = _relative_l2(result.attributions, same)
+            total = _relative_l2(result.attributions, full)
+            row += [
+                f"{own.mean():.3f} / {own.max():.3f}",
+                f"{total.mean():.3f} / {total.max():.3f}",
+            ]
+        table.append(row)
+    header = [
+        "baseline",
+        "s / epoch",
+        "vs black",
+        "evaluations / example (at most)",
+        "worst completeness",
+        "map error, same draws (mean / max)",
+        f"map error vs all {every} draws (mean / max)",
+    ]
+    say(markdown_table(header, table))
+    say(
+        f"\nMedians of {config.speed_repeats} interleaved rounds; IG at the callback's defaults "
+        f"(steps='auto', tolerance {DEFAULT_TOLERANCE:g}); evaluations count every draw."
+    )
 
 
 # ---- (c) callback overhead -----------------------------------------------------------------
@@ -1103,7 +1194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sections",
         default=None,
-        help="comma-separated subset of a,b,c,d,e (default: all on tensorflow, a,d elsewhere)",
+        help="comma-separated subset of a,b,c,d,e,f (default: all on tensorflow, a,d elsewhere)",
     )
     parser.add_argument("--seed", type=int, default=0, help="data and weight seed (default 0)")
     parser.add_argument(
@@ -1143,7 +1234,7 @@ def main(argv: list[str] | None = None) -> int:
     if "c" in chosen:
         with section("c", "Callbacks' share of epoch wall time (demo, default settings)"):
             measure_callbacks(config, args.seed)
-    if chosen & {"a", "b"}:
+    if chosen & {"a", "b", "e"}:
         data = load_demo_data(config, args.seed)
         if args.model is not None:
             import keras
@@ -1168,11 +1259,14 @@ def main(argv: list[str] | None = None) -> int:
             smooth_report = measure_accuracy("gelu", smooth, data.probe_x, data.probe_y, config)
             say("\n### Goals\n")
             accuracy_verdicts(relu_report, smooth_report)
+    if "e" in chosen:
+        with section("e", "Expected gradients: cost and map error"):
+            measure_expected(relu, data.probe_x, data.probe_y, config)
     if "d" in chosen:
         with section("d", "Peak memory of IG"):
             measure_memory(config)
-    if "e" in chosen:
-        with section("e", "Evaluations over the demo's epochs against the previous default"):
+    if "f" in chosen:
+        with section("f", "Evaluations over the demo's epochs against the previous default"):
             measure_epochs(config, args.seed)
     say(f"\nTotal {time.perf_counter() - begin:.0f} s.")
     return 0

@@ -47,9 +47,16 @@ class Attributions(base.RunCallback):
       ``interior_gradients/accuracy/alpha_<a>`` (probe accuracy at each alpha; agreement
       with the prediction at the last alpha when the probe has no labels;
       ``interior_gradients/mean_absolute_error/alpha_<a>`` for regression),
-      ``interior_gradients/mean_abs_gradient/alpha_<a>`` (the saturation curve) and, with
+      ``interior_gradients/mean_abs_gradient/alpha_<a>`` (the saturation curve), the
+      baseline's health (``attributions/baseline_top_probability``,
+      ``.../baseline_top_class``, ``.../baseline_affected``; ``attributions/baseline_value``
+      for regression; see :mod:`tb_attrib.engine.baseline_health`) and, with
       ``probe_masks``, ``attributions/localization`` (share of positive attribution on the
       masked positions).
+
+    When the model classifies the baseline as an example's explained class at 90% or more,
+    that example's map explains a change near zero: the records flag it (the dashboard says
+    so on the example and in the run's notice) and a warning says so once per fit.
 
     Any Keras model: multiclass, binary, multi-label and regression heads
     (:mod:`tb_attrib.engine.heads`); image, sequence, tabular and token inputs, one or several
@@ -82,9 +89,17 @@ class Attributions(base.RunCallback):
         example's gradient map bends, the sweep's gradients reused as points),
         ``riemann_left``, ``riemann_right``, ``riemann_middle``, ``riemann_trapezoid`` or
         ``gausslegendre``.
-      baseline: ``"black"`` (default), ``"white"``, ``"uniform"``, ``"blur"``, a number or an
-        array; for token inputs ``"black"`` (zero embeddings) or a token id. With several
-        inputs, one value for all or a dict by input name.
+      baseline: ``"black"`` (default), ``"white"``, ``"uniform"``, ``"blur"``, ``"expected"``
+        (expected gradients: the average over baselines drawn from ``background``), a number
+        or an array; for token inputs ``"black"`` (zero embeddings), a token id or
+        ``"expected"``. With several inputs, one value for all or a dict by input name.
+      background: What ``baseline="expected"`` draws from (default None: the probe's own
+        examples, never the example itself): inputs in the structure of ``probe_x``, or a
+        ``tf.data.Dataset`` of ``x`` or ``(x, y)`` elements, of which the first
+        :data:`DATASET_BACKGROUND_SIZE` examples are taken. Draws are seeded, the same every
+        epoch.
+      num_baseline_samples: Baselines per example for ``"expected"`` (default None: 8) and
+        ``"uniform"`` (default None: 4).
       target: What to explain (default None: the label where the probe has class labels, else
         the head's default: the predicted class, the highest-scoring output, output 0):
         ``"predicted"``, an int, one int per example, or ``"label_and_predicted"``: the label,
@@ -130,6 +145,8 @@ class Attributions(base.RunCallback):
         ig_steps: int | str = DEFAULT_STEPS,
         ig_method: str = DEFAULT_METHOD,
         baseline: object = "black",
+        background: object = None,
+        num_baseline_samples: int | None = None,
         target: object = None,
         freq: int = 1,
         probe_masks: object = None,
@@ -158,6 +175,9 @@ class Attributions(base.RunCallback):
         if not isinstance(baseline, Mapping | list | tuple) or _numeric(baseline):
             _named(baselines_lib.validate, "baseline", baseline)
         self.baseline = baseline
+        _check_background(baseline, background, num_baseline_samples)
+        self.num_baseline_samples = num_baseline_samples
+        self._background_arg = background
         self.class_names = None if class_names is None else [str(c) for c in class_names]
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
             raise ValueError(f"batch_size must be a positive int or None; got {batch_size!r}")
@@ -214,6 +234,7 @@ class Attributions(base.RunCallback):
         self._values: list = []
         self._probe_written = False
         self._warned: set[str] = set()
+        self._background: object = None
 
     # ---- checks --------------------------------------------------------------------------
 
@@ -252,7 +273,8 @@ class Attributions(base.RunCallback):
         self._head = engine.head(self._probe.x, labels=self._probe.y)
         self._labels = heads.check_labels(self._head, self._probe.y, self._probe.size)
         explained.check_class_names(self._head, self.class_names)
-        _named(engine.check_baseline, "baseline", self._probe.x, self.baseline)
+        self._background = self._fit_background()
+        _checked_baseline(engine, self._probe.x, self.baseline, self._background)
         self._specs = explained.input_specs(engine, self._values, self._display)
         self._masks = explained.check_masks(self._masks_arg, self._specs, self._values)
         target = self._target_arg
@@ -273,6 +295,20 @@ class Attributions(base.RunCallback):
         self._open_writer()
         if self.writes:
             self._engine = engine
+
+    def _fit_background(self) -> object:
+        """The background of ``baseline="expected"`` (the probe itself by default, passed as
+        such so that a subset of the probe draws from all of it); None for other baselines."""
+        if not _uses_expected(self.baseline):
+            return None
+        background = self._background_arg
+        if background is None:
+            return self._probe.x
+        if probe_lib.is_dataset(background):
+            rank = _input_rank(self.model)
+            size = DATASET_BACKGROUND_SIZE
+            return probe_lib.from_dataset(background, size, rank, "background")[0]
+        return background
 
     def _prepare(self, engine: AttributionEngine) -> list[np.ndarray]:
         """The probe checked against the model's inputs (structure, shapes, modality)."""
@@ -311,6 +347,15 @@ class Attributions(base.RunCallback):
         sweep, ig = self._engine.sweep_and_integrate(
             x, self.alphas, target=targets, **self._ig_options()
         )
+        health = self._engine.baseline_health(
+            x,
+            ig,
+            baseline=self.baseline,
+            background=self._background,
+            num_baseline_samples=self.num_baseline_samples,
+            batch_size=self.batch_size,
+        )
+        self._warn_baseline(health, ig.baseline_name, epoch)
         predicted = (
             self._predicted_class_maps(sweep)
             if self._target_arg == ("label_and_predicted")
@@ -335,8 +380,9 @@ class Attributions(base.RunCallback):
                 attributions=ig.attribution_list,
                 input_specs=self._specs,
                 predicted=predicted,
+                baseline_health=health,
             )
-            self._write_scalars(sweep, ig)
+            self._write_scalars(sweep, ig, health)
 
     def _ig_options(self) -> dict:
         return dict(
@@ -347,6 +393,8 @@ class Attributions(base.RunCallback):
             tolerance=self.ig_tolerance,
             max_steps=self.ig_max_steps,
             map_tolerance=self.ig_map_tolerance,
+            num_baseline_samples=self.num_baseline_samples,
+            background=self._background,
         )
 
     def _integrated(self, x: object, targets: object):
@@ -365,7 +413,7 @@ class Attributions(base.RunCallback):
         result = self._integrated(subset, chosen)
         return rows, dataclasses.replace(result, attributions=result.attribution_list)
 
-    def _write_scalars(self, sweep, ig) -> None:
+    def _write_scalars(self, sweep, ig, health=None) -> None:
         relative = ig.relative_delta
         scalars = {
             "attributions/completeness_delta_mean": np.mean(relative),
@@ -387,10 +435,28 @@ class Attributions(base.RunCallback):
         share = explained.localization(ig.attribution_list, self._masks, self._specs)
         if share is not None:
             scalars["attributions/localization"] = share
+        if health is not None:
+            scalars.update(health.scalars())
         dashboards.write(scalars=scalars)
 
+    def _warn_baseline(self, health, baseline: str, epoch: int) -> None:
+        if "baseline" in self._warned:
+            return
+        message = health.message(self.class_names, baseline, epoch)
+        if message is not None:
+            self._warned.add("baseline")
+            warnings.warn(message, RuntimeWarning, stacklevel=3)
+
     def _warn_unconverged(self, ig, epoch: int) -> None:
-        if self._ig_auto and not ig.converged and ig.finite and "cap" not in self._warned:
+        # With several baseline draws one draw may miss its bound while the mean is within.
+        outside = np.any(ig.relative_delta > self.ig_tolerance)
+        if (
+            self._ig_auto
+            and not ig.converged
+            and ig.finite
+            and outside
+            and "cap" not in self._warned
+        ):
             self._warned.add("cap")
             message = _unconverged_message(ig, epoch, self.ig_tolerance, self.ig_max_steps)
             warnings.warn(message, RuntimeWarning, stacklevel=3)
@@ -424,6 +490,39 @@ def _unconverged_message(ig, epoch: int, tolerance: float, max_steps: int) -> st
         "The attributions are written as they are (the Scalars tab shows "
         "attributions/completeness_delta_max every epoch); this is said once per fit"
     )
+
+
+DATASET_BACKGROUND_SIZE = 128
+"""Examples taken from a ``tf.data.Dataset`` given as ``background``."""
+
+
+def _uses_expected(baseline: object) -> bool:
+    specs = baseline.values() if isinstance(baseline, Mapping) else [baseline]
+    if isinstance(baseline, list | tuple) and not _numeric(baseline):
+        specs = baseline
+    return any(isinstance(s, str) and s == baselines_lib.EXPECTED for s in specs)
+
+
+def _check_background(baseline: object, background: object, samples: object) -> None:
+    if background is not None and not _uses_expected(baseline):
+        raise ValueError(
+            f"background is used by baseline='expected' only; got baseline={baseline!r}"
+        )
+    if samples is not None and (
+        isinstance(samples, bool) or not isinstance(samples, int) or samples < 1
+    ):
+        raise ValueError(f"num_baseline_samples must be a positive int or None; got {samples!r}")
+
+
+def _checked_baseline(engine, x: object, baseline: object, background: object) -> None:
+    """The baseline (and background) against the probe; errors name the argument."""
+    try:
+        engine.check_baseline(x, baseline, background)
+    except ValueError as e:
+        message = str(e)
+        if message.startswith(("background", "baseline")):
+            raise
+        raise ValueError(f"baseline: {message}") from None
 
 
 def _numeric(value: object) -> bool:

@@ -80,10 +80,10 @@ def _is_batched(spec: object, model_input_rank: int | None) -> bool:
 
 
 def from_dataset(
-    dataset: object, size: int, model_input_rank: int | None
+    dataset: object, size: int, model_input_rank: int | None, argument: str = "probe_x"
 ) -> tuple[object, np.ndarray | None]:
     """Takes the first ``size`` examples of a ``tf.data.Dataset`` of ``x`` or ``(x, y)``
-    elements."""
+    elements; errors name ``argument``."""
     import tensorflow as tf
 
     spec = dataset.element_spec
@@ -92,7 +92,7 @@ def from_dataset(
     leaves = keras.tree.flatten(x_spec)
     if not leaves or not all(isinstance(s, tf.TensorSpec) for s in leaves):
         raise ValueError(
-            "probe_x: a dataset probe must yield x or (x, y), with x a tensor, a tuple or a dict "
+            f"{argument}: a dataset must yield x or (x, y), with x a tensor, a tuple or a dict "
             f"of tensors; got elements {spec}"
         )
     if not _is_batched(x_spec, model_input_rank):
@@ -108,7 +108,7 @@ def from_dataset(
         if taken >= size:
             break
     if not xs:
-        raise ValueError("probe_x: the dataset is empty; a probe needs at least one example")
+        raise ValueError(f"{argument}: the dataset is empty; it needs at least one example")
     x = keras.tree.map_structure(lambda *parts: np.concatenate(parts)[:size], *xs)
     if isinstance(x, tuple):
         x = list(x)

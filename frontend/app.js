@@ -9,6 +9,7 @@
 import { ActivationsView } from './activations.js';
 import { fetchRuns } from './api.js';
 import { Banner } from './banner.js';
+import { runNotice } from './baseline_health.js';
 import { SaturationCharts } from './charts.js';
 import { paletteLuts } from './colormap.js';
 import { Controls } from './controls.js';
@@ -281,6 +282,7 @@ export class Dashboard {
       const arrived = this.store.addEpochs(fresh, added);
       this.player.setEpochs(this.store.epochs);
       if (!(await arrived)) return;
+      this.showRunNotice(this.store.gallery);
       if (atEnd && !this.playback.playing) this.playback.index = this.store.epochs.length - 1;
       this.scheduleRender();
     } catch (e) {
@@ -306,9 +308,7 @@ export class Dashboard {
     this.igCard.hidden = !run.ig_tag;
     this.chartCard.hidden = !run.sweep_tag;
     this.banner.hide();
-    if (run.warnings && run.warnings.length) {
-      this.banner.showNotice(`Some series of this run could not be read: ${run.warnings.join('; ')}`);
-    }
+    this.showRunNotice(null); // the gallery is still the previous run's
     this.root.dataset.state = 'loading';
     try {
       const { probe, gallery } = await this.store.fetchRun(this.currentEpoch());
@@ -319,6 +319,7 @@ export class Dashboard {
       // A reload that arrived meanwhile already brought every epoch's digests.
       if (!this.store.galleryFull) this.store.gallery = gallery;
       this.head = Head.of(probe, run);
+      this.showRunNotice(gallery);
       this.useInputs(inputsOf(probe, run));
       this.gallery.setProbe(probe, (input, size) => this.view.thumbnail(input, size), this.head);
       performance.mark('tb_attrib:gallery');
@@ -335,6 +336,18 @@ export class Dashboard {
       if (generation === this.store.generation) this.banner.showError(e);
     }
     this.url.saveSoon();
+  }
+
+  /** The run's notice: series that could not be read, and the baseline's health (from the
+   * run's `gallery` digests, once they are in). */
+  showRunNotice(gallery) {
+    const { run } = this.store;
+    const parts = [];
+    if (run && run.warnings && run.warnings.length) parts.push(`Some series of this run could not be read: ${run.warnings.join('; ')}`);
+    const baseline = run && run.ig ? run.ig.baseline : '';
+    const health = this.head && gallery ? runNotice(gallery, this.head, baseline) : null;
+    if (health) parts.push(health);
+    if (parts.length) this.banner.showNotice(parts.join(' '));
   }
 
   selectExample(index) {

@@ -2,6 +2,7 @@
 // that says how far the integral is from F(x) - F(baseline), the scores, target, quadrature
 // and baseline. Modality-independent: it reads only the scalars of an IG record.
 
+import { exampleWarning } from './baseline_health.js';
 import { el, setText } from './dom.js';
 import { formatValue } from './format.js';
 import { className, relativeDelta } from './model.js';
@@ -25,15 +26,17 @@ export class IgPanel {
       ...row('baseline', 'Baseline'),
     );
     this.message = el('div', { class: 'placeholder', hidden: true });
+    // Said when the baseline is this example's class: its map explains a change near zero.
+    this.baselineWarning = el('div', { class: 'baseline-warning', role: 'note', hidden: true });
     this.figures = null;
-    this.root = el('div', { class: 'ig' }, this.table, this.message);
+    this.root = el('div', { class: 'ig' }, this.baselineWarning, this.table, this.message);
   }
 
   /** Shows a view's attribution figures (its attributionRoot) first in the panel. */
   setFigures(node) {
     if (node === this.figures) return;
     if (this.figures) this.figures.replaceWith(node);
-    else this.root.prepend(node);
+    else this.baselineWarning.after(node);
     this.figures = node;
   }
 
@@ -43,6 +46,9 @@ export class IgPanel {
    */
   render({ ig, classNames, head = null }) {
     this.message.hidden = Boolean(ig);
+    const warning = ig && head ? exampleWarning(ig, head, ig.baseline) : null;
+    setText(this.baselineWarning, warning || '');
+    this.baselineWarning.hidden = !warning;
     if (!ig) {
       setText(this.message, 'No integrated gradients at this epoch.');
       for (const v of Object.values(this.stats)) setText(v, '—');

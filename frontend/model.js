@@ -188,6 +188,7 @@ export function parseIg(rec) {
     scoreBaseline: scalar(rec.arrays.score_baseline),
     // |delta| / max(|F(x) - F(b)|, floor) as the engine computes it; NaN in format-1 records.
     relativeDelta: scalar(rec.arrays.relative_delta),
+    ...baselineHealthOf(rec),
   };
   const inputs = [];
   for (const j of inputIndices(rec.arrays, 'map')) inputs[j] = { ...common, ...igMap(rec, '', j) };
@@ -258,10 +259,31 @@ export function parseGallery(records) {
         targets: g.arrays.targets ? g.arrays.targets.data : null,
         delta: g.arrays.delta ? g.arrays.delta.data : null,
         scoreInput: g.arrays.score_input ? g.arrays.score_input.data : null,
+        ...baselineHealthOf(g),
       });
     }
   });
   return { epochs, sweep, ig };
+}
+
+/**
+ * The baseline health of an IG record or digest (absent before it was recorded): what the
+ * head predicted on the baseline (`baselinePredictions`, [P] or [N, P] row-major, with
+ * `baselineWidth` P), `baselineAffected` (a flag, or [N] flags of the digest) and the
+ * probability from which an example is flagged; the digest also keeps its F(baseline).
+ */
+export function baselineHealthOf(rec) {
+  const p = rec.arrays.baseline_predictions;
+  if (!p) return {};
+  const flags = rec.arrays.baseline_affected;
+  const affected = 'baseline_affected' in rec.fields ? Boolean(rec.fields.baseline_affected) : flags ? flags.data : null;
+  return {
+    baselinePredictions: p.data,
+    baselineWidth: p.shape[p.shape.length - 1],
+    baselineAffected: affected,
+    baselineThreshold: rec.fields.baseline_threshold,
+    scoreBaselines: rec.arrays.score_baseline && rec.arrays.score_baseline.shape.length ? rec.arrays.score_baseline.data : null,
+  };
 }
 
 /** `feature_maps` bundle -> {layer, epochs, byEpoch: Map epoch -> maps of one example}. */

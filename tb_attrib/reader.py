@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tb_attrib.engine import baseline_health as health_lib
 from tb_attrib.plugin import layout
 from tb_attrib.summary import codec, metadata
 
@@ -214,6 +215,11 @@ class RunAttributions:
       ig_predicted_maps: ``[E, N, *map]`` those maps for the first input (NaN where absent),
         or None.
       baseline: Baseline name of the newest sweep or IG epoch, or None.
+      ig_baseline_predictions: ``[E, N, P]`` what the head predicted on each example's
+        baseline (mean over draws; NaN where absent), or None for logs written without it
+        (before baseline health was recorded). :meth:`baseline_health` reads it.
+      ig_baseline_affected: ``[E, N]`` bool: the baseline is the example's explained class
+        at 90% or more, so its map explains a change near zero; None as above.
       feature_maps: Feature maps by layer name.
       warnings: Series that could not be read (for example, written by a newer tb_attrib).
     """
@@ -249,6 +255,27 @@ class RunAttributions:
     ig_predicted_target: np.ndarray | None = None
     ig_predicted_delta: np.ndarray | None = None
     ig_predicted_maps: np.ndarray | None = None
+    ig_baseline_predictions: np.ndarray | None = None
+    ig_baseline_affected: np.ndarray | None = None
+
+    def baseline_health(self, epoch: int | None = None) -> health_lib.BaselineHealth | None:
+        """The baseline's health at ``epoch`` (default the newest), as the callback assessed
+        it: its top class and probability per example, the examples affected, and
+        ``.message(class_names, baseline, epoch)``, the warning in words. None when the log
+        does not record it or lacks that epoch."""
+        if self.ig_baseline_predictions is None or len(self.epochs) == 0:
+            return None
+        epoch = int(self.epochs[-1]) if epoch is None else int(epoch)
+        rows = np.flatnonzero(self.epochs == epoch)
+        if rows.size == 0 or not np.all(np.isfinite(self.ig_baseline_predictions[rows[0]])):
+            return None
+        e = int(rows[0])
+        return health_lib.BaselineHealth(
+            predictions=self.ig_baseline_predictions[e],
+            target=self.targets[e],
+            change=self.ig_score_input[e] - self.ig_score_baseline[e],
+            is_classifier=(self.head or {}).get("kind") != "regression",
+        )
 
     def __repr__(self) -> str:
         head, *rest = _run_summary(self)
@@ -463,6 +490,11 @@ class _RunLoader:
         out.ig_score_baseline = _stack_digest(digests, "score_baseline", np.float32, np.nan)
         out.ig_attribution_sum = _stack_digest(digests, "attribution_sum", np.float32, np.nan)
         out.ig_relative_delta = _relative_delta(digests, out)
+        if any(d is not None and "baseline_predictions" in d.arrays for d in digests):
+            predictions = _stack_digest(digests, "baseline_predictions", np.float32, np.nan)
+            out.ig_baseline_predictions = predictions
+            affected = _stack_digest(digests, "baseline_affected", np.uint8, 0)
+            out.ig_baseline_affected = affected.astype(bool)
         out.ig_steps = np.asarray(
             [d.fields.get("steps", -1) if d is not None else -1 for d in digests], dtype=np.int64
         )
@@ -729,6 +761,9 @@ def _run_summary(run: RunAttributions) -> list[str]:
         if len(run.feature_maps) > _MAX_LAYERS_SHOWN:
             shown.append(f"{len(run.feature_maps) - _MAX_LAYERS_SHOWN} more")
         extra.append("feature maps: " + ", ".join(shown))
+    if run.ig_baseline_affected is not None and run.ig_baseline_affected.any():
+        first = int(run.epochs[np.flatnonzero(run.ig_baseline_affected.any(axis=1))[0]])
+        extra.append(f"baseline confidently classified from epoch {first} (.baseline_health())")
     if run.warnings:
         extra.append(f"{_plural(len(run.warnings), 'warning')} (see .warnings)")
     if extra:

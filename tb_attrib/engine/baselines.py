@@ -13,6 +13,13 @@ A baseline is where the straight path of integrated gradients starts
     :data:`DEFAULT_UNIFORM_SAMPLES`) made with a fixed seed, so every epoch sees the same
     baselines and changes in the maps come from the model, not from the noise. The
     interior-gradient sweep uses the first draw.
+``"expected"``
+    Expected gradients (Erion et al., 2021; SHAP's ``GradientExplainer``, Captum's
+    ``GradientShap``): the path integral averaged over ``num_samples`` baselines (default
+    :data:`DEFAULT_EXPECTED_SAMPLES`) drawn from a background set of real inputs (default: the
+    probe's own examples), never the example itself. The reference is then "an average input"
+    rather than one input the model may classify confidently, and completeness holds against
+    the mean baseline score. Each example's draws are fixed: :func:`expected_rows`.
 ``"blur"``
     The input blurred by a Gaussian of standard deviation :data:`BLUR_SIGMA_FRACTION` times the
     larger image side (3.2 pixels at 32x32), per channel, with reflected edges: "no fine detail"
@@ -26,12 +33,16 @@ an array
 
 from __future__ import annotations
 
+import hashlib
 import numbers
 
 import numpy as np
 
-NAMED = ("black", "white", "uniform", "blur")
+NAMED = ("black", "white", "uniform", "blur", "expected")
 DEFAULT_UNIFORM_SAMPLES = 4
+EXPECTED = "expected"
+DEFAULT_EXPECTED_SAMPLES = 8
+EXPECTED_SEED = 0
 BLUR_SIGMA_FRACTION = 0.1
 UNIFORM_SEED = 0
 
@@ -91,6 +102,12 @@ def make(baseline: object, x: np.ndarray, num_samples: int | None = None) -> np.
     """
     x = np.asarray(x, dtype=np.float32)
     validate(baseline, x.shape[1:])
+    if isinstance(baseline, str) and baseline == EXPECTED:
+        raise ValueError(
+            "baseline='expected' draws from a background set: use "
+            "tb_attrib.integrated_gradients (or AttributionEngine) with background=, or "
+            "expected_rows and the background's rows"
+        )
     if isinstance(baseline, str):
         if baseline == "black":
             out = np.zeros_like(x)
@@ -108,6 +125,58 @@ def make(baseline: object, x: np.ndarray, num_samples: int | None = None) -> np.
     else:
         out = np.broadcast_to(np.asarray(baseline, dtype=np.float32), x.shape).copy()
     return out[None]
+
+
+def expected_rows(
+    examples: list[np.ndarray], background: list[np.ndarray], num_samples: int | None = None
+) -> np.ndarray:
+    """The background rows each example's expected-gradient baselines are drawn from.
+
+    For example ``i`` the candidates are the background rows that are not the example itself
+    (equal in every input); ``num_samples`` of them are taken without replacement (cycling
+    through every candidate first when there are fewer) by a generator seeded with
+    :data:`EXPECTED_SEED` and the example's bytes. So the draws of an example do not depend on
+    the epoch, on the other examples of the batch, or on the order of the probe.
+
+    Args:
+      examples: ``[N, ...]`` arrays, one per model input.
+      background: ``[B, ...]`` arrays of the same inputs.
+      num_samples: Draws per example (default :data:`DEFAULT_EXPECTED_SAMPLES`).
+
+    Returns:
+      int64 ``[S, N]`` row indices into the background.
+
+    Raises:
+      ValueError: ``num_samples`` below 1, or an example with no other background row.
+    """
+    samples = DEFAULT_EXPECTED_SAMPLES if num_samples is None else int(num_samples)
+    if samples < 1:
+        raise ValueError(f"num_baseline_samples must be at least 1, got {samples}")
+    keys = _row_keys(background)
+    rows = np.zeros((samples, examples[0].shape[0]), np.int64)
+    for i, key in enumerate(_row_keys(examples)):
+        candidates = np.flatnonzero([k != key for k in keys])
+        if candidates.size == 0:
+            raise ValueError(
+                f"baseline='expected': example {i} has no background row other than itself; "
+                "give background= with other inputs (or a probe of at least 2 examples)"
+            )
+        seed = int.from_bytes(key[:8], "little")
+        rng = np.random.default_rng([EXPECTED_SEED, seed])
+        rows[:, i] = np.resize(rng.permutation(candidates), samples)
+    return rows
+
+
+def _row_keys(arrays: list[np.ndarray]) -> list[bytes]:
+    """A digest of each row over every input: equal rows, equal keys."""
+    count = arrays[0].shape[0]
+    keys = []
+    for i in range(count):
+        digest = hashlib.blake2b(digest_size=16)
+        for a in arrays:
+            digest.update(np.ascontiguousarray(a[i]).tobytes())
+        keys.append(digest.digest())
+    return keys
 
 
 def _spatial_shape(x: np.ndarray) -> tuple[int, ...]:

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from tb_attrib.engine import baseline_health as health_lib
 from tb_attrib.engine import completeness
 from tb_attrib.summary import codec, metadata, modalities, writer
 
@@ -179,6 +180,7 @@ def integrated_gradients(
     baseline: str | None = None,
     input_specs: Sequence[modalities.InputSpec] | None = None,
     predicted: object = None,
+    baseline_health: object = None,
     description: str | None = None,
 ) -> bool:
     """Writes the integrated gradients of one step.
@@ -208,6 +210,9 @@ def integrated_gradients(
         indices and ``result`` an integrated-gradients result over exactly those examples.
         Stored in those examples' records as ``predicted_map`` (``@j``), ``predicted_scale``,
         ``predicted_delta`` and the field ``predicted_target``.
+      baseline_health: Optional :class:`tb_attrib.engine.baseline_health.BaselineHealth` of
+        this step: the model's predictions on the baseline (``baseline_predictions``) and the
+        examples it leaves with a change near zero (``baseline_affected``).
       description: Optional Markdown description.
     """
     attributions = _pick(attributions, result, "attributions")
@@ -236,6 +241,8 @@ def integrated_gradients(
     maps = _quantized(arrays, specs, leading=1)
     sums = sum(a.reshape(n, -1).sum(axis=-1) for a in arrays if a is not None)
     second = _predicted_maps(predicted, specs, n)
+    health_fields, health_digest, health_rows = _health(baseline_health, n)
+    fields.update(health_fields)
     records = [
         codec.encode_record(
             {**fields, "num_examples": int(n)},
@@ -246,6 +253,7 @@ def integrated_gradients(
                 "score_baseline": score_baseline,
                 "attribution_sum": np.asarray(sums, np.float32),
                 "relative_delta": relative,
+                **health_digest,
             },
         )
     ]
@@ -255,17 +263,34 @@ def integrated_gradients(
             "score_input": score_input[i],
             "score_baseline": score_baseline[i],
             "relative_delta": relative[i],
+            **health_rows[i][0],
         }
         for tail, (codes, scales) in maps.items():
             example["map" + tail] = codes[i]
             example["scale" + tail] = scales[i]
-        extra = {}
+        extra = dict(health_rows[i][1])
         if i in second:
             extra["predicted_target"] = second[i].pop("target")
             example.update(second[i])
         head = {**fields, "steps": int(example_steps[i]), "index": i, "target": int(targets[i])}
         records.append(codec.encode_record({**head, **extra}, example))
     return _write(name, metadata.KIND_INTEGRATED_GRADIENTS, records, step, description)
+
+
+def _health(health: object, n: int) -> tuple[dict, dict, list]:
+    """The baseline health's fields (digest and examples), digest arrays and, per example,
+    ``(arrays, fields)``; empty without one."""
+    if health is None:
+        return {}, {}, [({}, {})] * n
+    predictions = np.asarray(health.predictions, np.float32).reshape(n, -1)
+    affected = np.asarray(health.affected, bool).reshape(n)
+    fields = {"baseline_threshold": float(health_lib.CONFIDENT_PROBABILITY)}
+    digest = {"baseline_predictions": predictions, "baseline_affected": affected.astype(np.uint8)}
+    rows = [
+        ({"baseline_predictions": predictions[i]}, {"baseline_affected": bool(affected[i])})
+        for i in range(n)
+    ]
+    return fields, digest, rows
 
 
 def _predicted_maps(predicted: object, specs, n: int) -> dict[int, dict]:
