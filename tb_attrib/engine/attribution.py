@@ -371,6 +371,35 @@ class AttributionEngine:
         )
         return problem, targets, score_input, score_bases
 
+    def paths(
+        self,
+        x: object,
+        *,
+        target: object = None,
+        baseline: object = "black",
+        batch_size: int | None = None,
+    ):
+        """The straight paths of ``x`` from ``baseline`` (one draw) with their targets and
+        scores: what the methods of :mod:`tb_attrib.engine.methods` start from."""
+        from tb_attrib.engine.methods import Paths
+
+        values = self.prepare(x)
+        size = self._size(values, batch_size)
+        problem, targets, score_input, score_bases = self._problem(
+            values, baseline, target, size, 1
+        )
+        return Paths(
+            problem=problem,
+            targets=targets,
+            score_input=score_input,
+            score_baseline=score_bases[0],
+            tokens=tuple(s.kind == "tokens" for s in self._attributed_slots()),
+            structure=self._structured,
+            head=self._head,
+            input_names=self._setup.layout.names,
+            baseline_name=_describe(baseline),
+        )
+
     def _size(self, values, batch_size) -> int:
         if batch_size is not None:
             return int(batch_size)
