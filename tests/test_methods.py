@@ -171,7 +171,7 @@ def _get(app, url: str):
 
 def test_runs_list_methods_and_the_probe_digest(logdir):
     app, _ = plugin_logs.make_app(logdir)
-    status, body = _get(app, "runs")
+    _, body = _get(app, "runs")
     runs = {r["run"]: r for r in json.loads(body)["runs"]}
     names = [m["name"] for m in runs["every"]["methods"]]
     assert names == ["integrated_gradients", "guided_ig", "smoothgrad", "smoothgrad_ig"]
@@ -194,7 +194,7 @@ def test_the_attribution_route_serves_one_method_of_one_example(logdir):
     records = codec.decode_bundle(body)
     assert codec.decode_record(records[0]).fields == {"epochs": [0, 1]}
     assert records[1:] == [written[0][3], written[1][3]]
-    status, body = _get(app, "attribution?run=every&tag=tb_attrib/methods/guided_ig&index=2&epoch=1")
+    _, body = _get(app, "attribution?run=every&tag=tb_attrib/methods/guided_ig&index=2&epoch=1")
     assert codec.decode_bundle(body)[1:] == [written[1][3]]
 
 

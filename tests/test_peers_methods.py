@@ -25,12 +25,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-saliency = pytest.importorskip("saliency.core")
+pytest.importorskip("saliency.core")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 import _peers_impls
 import _peers_models
+import saliency.core as saliency
 
 import tb_attrib
 
