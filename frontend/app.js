@@ -11,6 +11,7 @@ import { fetchRuns } from './api.js';
 import { Banner } from './banner.js';
 import { SaturationCharts } from './charts.js';
 import { paletteLuts } from './colormap.js';
+import { CompareView } from './compare.js';
 import { Controls } from './controls.js';
 import { el, replaceChildren, setText } from './dom.js';
 import { emptyState } from './emptystate.js';
@@ -171,6 +172,9 @@ export class Dashboard {
     this.igCard = card('Integrated gradients', 'ig', igTools, this.igNote, this.igPanel.root);
     this.chartCard = card('Saturation', 'charts', null, this.charts.root);
     this.igRow = el('div', { class: 'row' }, this.igCard, this.chartCard);
+    this.compare = new CompareView({ onUpdate: () => this.scheduleRender(), onError: (e) => this.banner.showError(e) });
+    this.compareCard = card('Compare methods and runs', 'compare', this.compare.legend.root, this.compare.note, this.compare.body);
+    this.compareCard.hidden = true;
     this.activationCard = card('Activations', 'activations', this.activations.header, this.activations.grid, this.activations.message);
 
     this.sidebar = el(
@@ -184,7 +188,7 @@ export class Dashboard {
       { class: 'main' },
       el('div', { class: 'topbar' }, this.exampleTitle, this.player.root),
       this.banner.root,
-      el('div', { class: 'content' }, this.sweepCard, this.igRow, this.activationCard),
+      el('div', { class: 'content' }, this.sweepCard, this.igRow, this.compareCard, this.activationCard),
     );
     this.loading = el('div', { class: 'loading', text: 'Loading attributions…' });
     replaceChildren(this.root, this.loading);
@@ -221,6 +225,7 @@ export class Dashboard {
     if (width) this.view.layout(width, this.view.attributionRoot.clientWidth);
     // Two charts side by side inside the card's padding and borders (2 x 17 px) and gap (16 px).
     this.chartWidth = Math.max(180, Math.floor((this.chartCard.clientWidth - 50) / 2));
+    if (this.compare.available) this.compare.layout(this.compare.body.clientWidth);
   }
 
   // ----- start and runs ------------------------------------------------------------------
@@ -277,6 +282,7 @@ export class Dashboard {
       if (!fresh) return;
       const added = fresh.epochs.filter((e) => !this.store.epochs.includes(e));
       if (!added.length) return;
+      this.compare.refresh(runs, fresh);
       const atEnd = this.playback.index === this.store.epochs.length - 1;
       const arrived = this.store.addEpochs(fresh, added);
       this.player.setEpochs(this.store.epochs);
@@ -305,6 +311,7 @@ export class Dashboard {
     this.activationCard.hidden = !layers.length;
     this.igCard.hidden = !run.ig_tag;
     this.chartCard.hidden = !run.sweep_tag;
+    this.compareCard.hidden = true;
     this.banner.hide();
     if (run.warnings && run.warnings.length) {
       this.banner.showNotice(`Some series of this run could not be read: ${run.warnings.join('; ')}`);
@@ -319,6 +326,8 @@ export class Dashboard {
       this.store.gallery = gallery;
       this.head = Head.of(probe, run);
       this.useInputs(inputsOf(probe, run));
+      this.compare.open(this.runs, run, inputsOf(probe, run));
+      this.compareCard.hidden = !this.compare.available;
       this.gallery.setProbe(probe, (input, size) => this.view.thumbnail(input, size), this.head);
       performance.mark('tb_attrib:gallery');
       this.prepareExample();
@@ -367,6 +376,7 @@ export class Dashboard {
     this.sweepCard.hidden = !run.sweep_tag;
     this.outlineToggle.hidden = !inputs.some((input) => input && input.mask);
     this.outlineBox.checked = this.state.outline === 'on';
+    this.compare.setExample(this.state.example, inputs, baselineName, run.alphas || [], probe);
   }
 
   // ----- time ------------------------------------------------------------------------------
@@ -494,6 +504,7 @@ export class Dashboard {
       else if (predicted) explainNote = ` Explaining the predicted class, ${head.name(ig.target)}, not the label.`;
       setText(this.igNote, scaleNote + explainNote);
     }
+    this.compare.render({ epoch, view: this.state.view, luts, clip, mode, classNames, head, colors, masks, legend });
     if (run.sweep_tag) {
       this.charts.render({
         alphas: run.alphas || [],
