@@ -225,3 +225,15 @@ def test_a_v1_log_lists_ig_as_its_one_method_and_no_digest(tmp_path):
     (run,) = json.loads(body)["runs"]
     assert [m["name"] for m in run["methods"]] == ["integrated_gradients"]
     assert run["probe_digest"] is None
+
+
+def test_load_reads_every_method(logdir):
+    log = tb_attrib.load(logdir)
+    every, plain = log["every"], log["plain"]
+    assert sorted(every.method_maps) == ["guided_ig", "smoothgrad", "smoothgrad_ig"]
+    assert every.method_maps["guided_ig"].shape == every.ig_maps.shape == (2, 5, *SHAPE[:2])
+    assert every.inputs[0].method_maps["smoothgrad"] is every.method_maps["smoothgrad"]
+    assert "methods: guided_ig, smoothgrad, smoothgrad_ig" in repr(every)
+    assert plain.method_maps == {}
+    # The maps as written: GIG's map is not IG's.
+    assert np.abs(every.method_maps["guided_ig"] - every.ig_maps).max() > 0
