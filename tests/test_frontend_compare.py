@@ -1,7 +1,7 @@
 """The comparison card in headless Chromium against the real ``tensorboard`` CLI: two methods
 of one run side by side, and two runs of one probe side by side, on logs of real training
-(``tests/scripts/methods_logs.py``: 224x224 images, a 100-feature table). Screenshots land in
-``artifacts/frontend/compare_*.png``.
+(``tests/scripts/methods_logs.py``: 224x224 images, a 100-feature table, a 1000-step series,
+a 256-token text). Screenshots land in ``artifacts/frontend/compare_*.png``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def base_url(tmp_path_factory):
                    capture_output=True)  # fmt: skip
     with tensorboard_process(logdir) as url:
         wait_until(
-            lambda: len(http_get(url + "/data/plugin/tb_attrib/runs").json()["runs"]) == 3,
+            lambda: len(http_get(url + "/data/plugin/tb_attrib/runs").json()["runs"]) == 5,
             timeout=60,
             what="every run to be listed",
         )
@@ -141,7 +141,19 @@ def test_a_tabular_run_compares_its_methods(session):
     _shot(page, frame, "compare_tabular")
 
 
-def test_a_run_alone_with_ig_only_hides_the_card_when_nothing_compares(session):
+@pytest.mark.parametrize("run", ["sequence", "tokens"])
+def test_sequence_and_token_runs_compare_ig_and_smoothgrad(session, run):
+    page, frame, _ = session
+    frame.select_option("[data-role=run]", run)
+    wait_rendered(frame, LAST, run, timeout_ms=60_000)
+    _wait_columns(frame, LAST)
+    assert _options(frame, 1) == ["Integrated gradients", "SmoothGrad"]
+    text = frame.eval_on_selector("[data-card=compare]", "c => c.textContent")
+    assert "SmoothGrad per" in text and "8 noisy samples" in text  # its own caption
+    _shot(page, frame, f"compare_{run}")
+
+
+def test_a_run_with_ig_only_compares_with_the_runs_of_its_probe(session):
     _, frame, errors = session
     # seed1 writes IG only, but seed0 shares its probe: the card offers seed0's methods.
     frame.select_option("[data-role=run]", "seed1")

@@ -1,6 +1,7 @@
 """Logs of real training for tests/test_frontend_compare.py: two 224x224 image runs of one
-probe (seeds 0 and 1; seed 0 also writes SmoothGrad and Guided IG) and a 100-feature tabular
-run with SmoothGrad on IG and Guided IG.
+probe (seeds 0 and 1; seed 0 also writes SmoothGrad and Guided IG), a 100-feature tabular run
+with SmoothGrad on IG and Guided IG, a 1000-step three-channel series and a 256-token text,
+each with SmoothGrad.
 
     python tests/scripts/methods_logs.py LOGDIR
 """
@@ -74,6 +75,52 @@ def tabular_run(logdir: str) -> None:
     model.fit(x, y, epochs=EPOCHS, verbose=0, callbacks=[callback])
 
 
+def sequence_run(logdir: str) -> None:
+    """A bump in channel 1 of a 1000-step series decides the class."""
+    rng = np.random.default_rng(1)
+    keras.utils.set_random_seed(0)
+    x = rng.normal(scale=0.3, size=(128, 1000, 3)).astype(np.float32)
+    y = np.arange(128) % 2
+    for i in np.flatnonzero(y):
+        start = rng.integers(100, 800)
+        x[i, start : start + 80, 1] += 1.5
+    model = keras.Sequential([
+        keras.Input((1000, 3)),
+        keras.layers.Conv1D(8, 9, activation="relu"),
+        keras.layers.GlobalMaxPooling1D(),
+        keras.layers.Dense(2, activation="softmax"),
+    ])  # fmt: skip
+    model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
+    callback = Attributions(logdir, x[:4], y[:4], run_name="sequence", ig_steps=32,
+                            methods=("smoothgrad",), channel_names=["x", "y", "z"],
+                            method_options={"smoothgrad": {"samples": 8}})  # fmt: skip
+    model.fit(x, y, epochs=EPOCHS, verbose=0, callbacks=[callback])
+
+
+def tokens_run(logdir: str) -> None:
+    """Texts of 256 tokens; the class is whether token 7 occurs."""
+    rng = np.random.default_rng(2)
+    keras.utils.set_random_seed(0)
+    ids = rng.integers(8, 60, (128, 256)).astype(np.int32)
+    y = np.arange(128) % 2
+    for i in np.flatnonzero(y):
+        ids[i, rng.integers(0, 200, 3)] = 7
+    ids[:, 230:] = 0
+    inputs = keras.Input((256,), dtype="int32")
+    hidden = keras.layers.Embedding(60, 8, mask_zero=True)(inputs)
+    hidden = keras.layers.GlobalMaxPooling1D()(keras.layers.Conv1D(8, 3, activation="relu")(hidden))
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(hidden))
+    model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
+    words = ["<pad>", *[f"w{i}" for i in range(1, 60)]]
+    words[7] = "SIGNAL"
+    callback = Attributions(logdir, ids[:4], y[:4], run_name="tokens", ig_steps=32,
+                            methods=("smoothgrad",), vocabulary=words,
+                            method_options={"smoothgrad": {"samples": 8}})  # fmt: skip
+    model.fit(ids, y, epochs=EPOCHS, verbose=0, callbacks=[callback])
+
+
 if __name__ == "__main__":
     image_runs(sys.argv[1])
     tabular_run(sys.argv[1])
+    sequence_run(sys.argv[1])
+    tokens_run(sys.argv[1])
