@@ -1,14 +1,16 @@
 // The comparison card: two columns side by side, each one (run, method) of the selected
 // example: two methods of one run (IG beside SmoothGrad or Guided IG), or one method of two
 // runs that share the probe (two architectures, two seeds). Both follow the dashboard's one
-// epoch slider and share one display scale and legend, so their colours compare directly.
+// epoch slider and share one display scale and legend, so their colours compare directly;
+// only a gradient (SmoothGrad) beside an attribution (IG, ...) gets a scale per column, since
+// their units differ (compare_data.unitOf).
 //
 // Each column is an InputPanels (panels.js) of its own: the views draw a method's map exactly
 // as they draw IG's. Its data are one request per (run, method, example) for every epoch
 // (the `attribution` route: no sweep), kept for the last few examples.
 
 import { fetchAttribution } from './api.js';
-import { columnChoices, columnNote, defaultColumns, methodLabel, sharedScales } from './compare_data.js';
+import { columnChoices, columnNote, columnScales, defaultColumns, methodLabel, unitOf } from './compare_data.js';
 import { el, setOptions, setText } from './dom.js';
 import { cached } from './examples.js';
 import { Legend } from './legend.js';
@@ -37,8 +39,11 @@ export class CompareView {
     const picker = el('select', { 'data-role': `compare-${i}`, 'aria-label': `Column ${i + 1}: run and method` });
     picker.addEventListener('change', () => this.choose(i, picker.value));
     const note = el('div', { class: 'compare-note', 'data-role': `compare-note-${i}` });
-    const root = el('section', { class: 'compare-column', 'data-column': String(i) }, el('header', { class: 'compare-head' }, picker), panels.attributionRoot, note);
-    return { panels, picker, note, root };
+    const legend = new Legend('Scale of this column');
+    legend.root.hidden = true;
+    const head = el('header', { class: 'compare-head' }, picker, legend.root);
+    const root = el('section', { class: 'compare-column', 'data-column': String(i) }, head, panels.attributionRoot, note);
+    return { panels, picker, note, legend, root };
   }
 
   /** Something to compare: at least two (run, method) choices for the open run. */
@@ -74,7 +79,7 @@ export class CompareView {
     const runs = new Set(this.choices.map((c) => c.run.run)).size;
     const methods = new Set(this.choices.map((c) => methodLabel(c.method.name)));
     const what = runs > 1 ? `${runs} runs of this probe` : 'this run';
-    setText(this.note, `Choose a method of ${what} in each column (${[...methods].join(', ')}). One scale spans both columns.`);
+    setText(this.note, `Choose a method of ${what} in each column (${[...methods].join(', ')}). One scale spans both columns, except for a gradient (SmoothGrad) beside an attribution.`);
   }
 
   choose(i, key) {
@@ -125,19 +130,27 @@ export class CompareView {
     if (!this.available || this.index === null) return;
     const data = this.chosen.map((choice) => this.series.get(`${choice.key}\u0000${this.index}`)?.byEpoch || null);
     const mode = frame.mode === 'epochs' ? 'epochs' : 'map';
-    const scales = sharedScales(data, mode, frame.clip, frame.epoch, this.inputCount);
+    const units = this.chosen.map((choice) => unitOf(choice.method.name));
+    const scales = columnScales(data, units, mode, frame.clip, frame.epoch, this.inputCount);
+    const shared = units[0] === units[1];
     const view = frame.view === 'abs' ? 'abs' : 'signed';
     const legend = { ...frame.legend, view, perMapText: 'no data at this epoch' };
     let nan = false;
     this.columns.forEach((c, i) => {
       const ig = data[i] ? data[i].get(frame.epoch) || null : null;
       const label = methodLabel(this.chosen[i].method.name);
-      c.panels.renderAttribution({ ...frame, ig, legend, mapLabel: label }, scales);
+      c.panels.renderAttribution({ ...frame, ig, legend, mapLabel: label }, scales[i]);
       setText(c.note, data[i] ? columnNote(ig, frame.epoch) : 'Loading…');
-      nan = nan || Boolean(ig && ig.summary.nonfinite);
+      const bad = Boolean(ig && ig.summary.nonfinite);
+      nan = nan || bad;
+      c.legend.root.hidden = shared || this.inputCount > 1;
+      if (!shared) {
+        setText(c.legend.root.querySelector('.legend-title'), units[i] === 'gradient' ? 'Gradient scale of this column' : 'Attribution scale of this column');
+        c.legend.update({ ...legend, scale: ig ? scales[i][0] : null, nan: bad });
+      }
     });
     const any = data.some((d) => d && d.get(frame.epoch));
-    this.legend.update({ ...legend, scale: any ? scales[0] : null, nan });
-    this.legend.root.hidden = this.inputCount > 1; // several inputs: a legend per block
+    this.legend.update({ ...legend, scale: any ? scales[0][0] : null, nan });
+    this.legend.root.hidden = !shared || this.inputCount > 1; // several inputs: a legend per block
   }
 }

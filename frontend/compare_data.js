@@ -16,6 +16,15 @@ const METHOD_LABELS = {
   guided_ig: 'Guided IG',
 };
 
+/**
+ * What a method's map measures: "gradient" (SmoothGrad: an average gradient, per unit of
+ * input) or "attribution" (IG and the other path methods: a share of F(x) - F(b)). Maps of
+ * different units get a scale each; of the same unit, one scale across both columns.
+ */
+export function unitOf(name) {
+  return name === 'smoothgrad' ? 'gradient' : 'attribution';
+}
+
 /** A method's name for people (an unknown name as written: it is user data, shown as text). */
 export function methodLabel(name) {
   return METHOD_LABELS[name] || String(name);
@@ -80,6 +89,18 @@ export function sharedScales(columns, mode, percent, epoch, inputCount) {
     out.push(pool.length ? percentileOfMaps(pool, percent) : 0);
   }
   return out;
+}
+
+/**
+ * The display scales of both columns: [[scale of input j] per column]. Columns of one unit
+ * (unitOf) share one scale (sharedScales over both); of different units, each its own.
+ */
+export function columnScales(columns, units, mode, percent, epoch, inputCount) {
+  if (units[0] === units[1]) {
+    const shared = sharedScales(columns, mode, percent, epoch, inputCount);
+    return columns.map(() => shared);
+  }
+  return columns.map((c) => sharedScales([c], mode, percent, epoch, inputCount));
 }
 
 /** The attribution route's records ({epochs} index, then one IG record per epoch). */

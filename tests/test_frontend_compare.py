@@ -100,6 +100,9 @@ def test_two_methods_of_one_run_side_by_side(session):
     assert "Guided IG" in captions and "Integrated gradients" in captions
     maps = frame.evaluate(COLUMN_MAPS)
     assert len(maps) == 2 and all(m["colours"] > 8 for m in maps)
+    # Two attributions: one legend for both columns.
+    assert frame.is_visible("[data-card=compare] > header .legend")
+    assert not frame.is_visible(".compare-column .legend")
     assert maps[0]["hash"] != maps[1]["hash"]
     _shot(page, frame, "compare_methods_224")
     # The method switch: SmoothGrad in the second column redraws it.
@@ -113,6 +116,10 @@ def test_two_methods_of_one_run_side_by_side(session):
     )
     _wait_columns(frame, LAST)
     assert "8 noisy samples" in _notes(frame)[1]
+    # A gradient beside an attribution: a scale per column instead of one for both.
+    assert not frame.is_visible("[data-card=compare] > header .legend")
+    assert frame.is_visible(".compare-column[data-column='0'] .legend")
+    assert frame.is_visible(".compare-column[data-column='1'] .legend")
     _shot(page, frame, "compare_smoothgrad_224")
 
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 
-import { columnChoices, columnNote, comparableRuns, defaultColumns, methodLabel, methodsOf, sharedScales } from '../../frontend/compare_data.js';
+import { columnChoices, columnNote, columnScales, comparableRuns, defaultColumns, methodLabel, methodsOf, sharedScales, unitOf } from '../../frontend/compare_data.js';
 import { summarizeCodes } from '../../frontend/normalize.js';
 
 const IG = (tag = 'tb_attrib/integrated_gradients') => ({ name: 'integrated_gradients', tag, epochs: [0, 1] });
@@ -50,6 +50,16 @@ test('one display scale spans both columns', () => {
   // A column still loading, or missing the epoch, leaves the other's scale.
   assert.deepEqual(sharedScales([left, null], 'map', 100, 0, 1), [2]);
   assert.deepEqual(sharedScales([new Map(), null], 'map', 100, 0, 1), [0]);
+});
+
+test('a gradient beside an attribution gets a scale per column; the same units share one', () => {
+  const left = new Map([[0, record([127, 0], 2)]]);
+  const right = new Map([[0, record([127, 0], 8)]]);
+  assert.deepEqual(columnScales([left, right], ['attribution', 'attribution'], 'map', 100, 0, 1), [[8], [8]]);
+  assert.deepEqual(columnScales([left, right], ['attribution', 'gradient'], 'map', 100, 0, 1), [[2], [8]]);
+  assert.equal(unitOf('smoothgrad'), 'gradient');
+  assert.equal(unitOf('smoothgrad_ig'), 'attribution');
+  assert.equal(unitOf('guided_ig'), 'attribution');
 });
 
 test('a column says what its method computed', () => {
