@@ -30,26 +30,20 @@ pytest.importorskip("saliency.core")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 import _peers_impls
-import _peers_models
 import saliency.core as saliency
+from test_peers import PROBE, _rel, demo_network  # noqa: F401  (the fixture, shared)
 
 import tb_attrib
 
 pytestmark = pytest.mark.peers
 
-PROBE = 3
 NOISE_LEVEL = 0.15
 
 
-def _rel(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
-
-
 @pytest.fixture(scope="module")
-def demo_network():
-    """The demo network after one short epoch (fixed seed) and a 3-example probe."""
-    model = _peers_models.train("relu", epochs=1, train_size=640)
-    x, y = _peers_models.probe("relu", size=PROBE)
+def network(request):
+    """test_peers.py's demo network and probe, with saliency's compiled gradient function."""
+    model, x, y = request.getfixturevalue("demo_network")
     return model, x, y, _peers_impls.SaliencyBest(model, x, y)._call
 
 
@@ -83,8 +77,8 @@ def _saliency_noise(method, x, y, call, samples, seed, **kwargs):
     return np.stack(masks), np.asarray(units, np.float32).swapaxes(0, 1)
 
 
-def test_smoothgrad_agrees_with_saliency(demo_network):
-    model, x, y, call = demo_network
+def test_smoothgrad_agrees_with_saliency(network):
+    model, x, y, call = network
     theirs, noise = _saliency_noise(saliency.GradientSaliency(), x, y, call, 25, seed=10)
     ours = tb_attrib.smoothgrad(model, x, target=y, noise_level=NOISE_LEVEL, noise=noise)
     assert ours.method == "smoothgrad" and ours.attributions.shape == x.shape
@@ -94,8 +88,8 @@ def test_smoothgrad_agrees_with_saliency(demo_network):
     assert _rel(plain, theirs) > 0.05
 
 
-def test_smoothgrad_on_ig_agrees_with_saliency_at_1000_evaluations(demo_network):
-    model, x, y, call = demo_network
+def test_smoothgrad_on_ig_agrees_with_saliency_at_1000_evaluations(network):
+    model, x, y, call = network
     baseline = np.zeros_like(x[0])
     theirs, noise = _saliency_noise(
         saliency.IntegratedGradients(), x, y, call, 4, seed=20, x_baseline=baseline,
@@ -112,8 +106,8 @@ def test_smoothgrad_on_ig_agrees_with_saliency_at_1000_evaluations(demo_network)
 
 
 @pytest.mark.usefixtures("_numpy_2_quantile")
-def test_guided_ig_agrees_with_saliency(demo_network):
-    model, x, y, call = demo_network
+def test_guided_ig_agrees_with_saliency(network):
+    model, x, y, call = network
     baseline = np.zeros_like(x[0])
     theirs = np.stack([
         saliency.GuidedIG().GetMask(
