@@ -47,7 +47,8 @@ class Attributions(base.RunCallback):
       labels; ``interior_gradients/mean_absolute_error/alpha_<a>`` for regression),
       ``interior_gradients/mean_abs_gradient/alpha_<a>`` (the saturation curve) and, with
       ``probe_masks``, ``attributions/localization`` (share of positive attribution on the
-      masked positions).
+      masked positions); with ``methods``, ``attributions/methods/<name>/seconds`` (what
+      each extra method took).
 
     Any Keras model: multiclass, binary, multi-label and regression heads
     (:mod:`tb_attrib.engine.heads`); image, sequence, tabular and token inputs, one or several

@@ -32,6 +32,8 @@ export class CompareView {
     this.chosen = [];
     this.inputCount = 1;
     this.index = null;
+    this.version = 0; // bumped when data or choices change: the scales' memo is then stale
+    this.memo = { key: '', scales: null };
   }
 
   column(i) {
@@ -58,6 +60,7 @@ export class CompareView {
     this.inputCount = descriptors.length;
     for (const c of this.columns) c.panels.setInputs(descriptors);
     this.series.clear();
+    this.version++;
     this.updatePickers();
   }
 
@@ -67,6 +70,7 @@ export class CompareView {
     this.choices = columnChoices(runs, run);
     this.chosen = defaultColumns(this.choices, keys);
     this.series.clear();
+    this.version++;
     this.updatePickers();
     this.load();
   }
@@ -86,6 +90,7 @@ export class CompareView {
     const choice = this.choices.find((c) => c.key === key);
     if (!choice) return;
     this.chosen[i] = choice;
+    this.version++;
     this.load();
     this.onUpdate();
   }
@@ -110,6 +115,7 @@ export class CompareView {
       entry.loading = fetchAttribution(choice.run, choice.method.tag, this.index, null)
         .then((byEpoch) => {
           entry.byEpoch = byEpoch;
+          this.version++;
           this.onUpdate();
         })
         .catch((e) => {
@@ -125,13 +131,20 @@ export class CompareView {
     for (const c of this.columns) c.panels.layout(column, column);
   }
 
+  /** columnScales, memoised: during playback under "Fixed across epochs" it spans every epoch. */
+  scales(data, units, mode, frame) {
+    const key = [this.version, this.index, mode, frame.clip, mode === 'epochs' ? '' : frame.epoch, ...units].join('|');
+    if (this.memo.key !== key) this.memo = { key, scales: columnScales(data, units, mode, frame.clip, frame.epoch, this.inputCount) };
+    return this.memo.scales;
+  }
+
   /** frame: {epoch, view, luts, clip, mode, classNames, head, colors, masks, legend}. */
   render(frame) {
     if (!this.available || this.index === null) return;
     const data = this.chosen.map((choice) => this.series.get(`${choice.key}\u0000${this.index}`)?.byEpoch || null);
     const mode = frame.mode === 'epochs' ? 'epochs' : 'map';
     const units = this.chosen.map((choice) => unitOf(choice.method.name));
-    const scales = columnScales(data, units, mode, frame.clip, frame.epoch, this.inputCount);
+    const scales = this.scales(data, units, mode, frame);
     const shared = units[0] === units[1];
     const view = frame.view === 'abs' ? 'abs' : 'signed';
     const legend = { ...frame.legend, view, perMapText: 'no data at this epoch' };

@@ -98,6 +98,15 @@ def test_guided_ig_with_a_tiny_bound_is_ig_with_a_left_riemann_sum(model, x):
     np.testing.assert_allclose(free.delta, total - moved, atol=1e-6)
 
 
+def test_nan_gradients_end_guided_ig_as_nan_instead_of_looping():
+    inputs = keras.Input((4,))
+    hidden = keras.layers.Lambda(lambda t: keras.ops.sqrt(t - 0.5))(inputs)  # NaN below 0.5
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(hidden))
+    x = np.full((2, 4), 0.9, np.float32)
+    gig = tb_attrib.guided_integrated_gradients(model, x, target=0, steps=5)
+    assert not gig.finite and np.all(np.isnan(gig.attributions))
+
+
 def test_methods_serve_token_and_two_input_models():
     keras.utils.set_random_seed(0)
     ids_in = keras.Input((7,), dtype="int32", name="ids")

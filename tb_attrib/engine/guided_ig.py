@@ -68,6 +68,9 @@ def guided_integrated_gradients(
     moving = np.flatnonzero(np.abs(end - start).sum(axis=1) > 0)
     for step in range(int(steps)):
         gradient = _gradient_at(paths, point)
+        broken = moving[~np.all(np.isfinite(gradient[moving]), axis=1)]
+        attr[broken] = np.nan  # a NaN gradient would leave no feature to move
+        moving = np.setdiff1d(moving, broken)
         limits = (step, steps, fraction, max_dist)
         for i in moving:
             _advance(point[i], attr[i], gradient[i], end[i], start[i], *limits)
