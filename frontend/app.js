@@ -282,7 +282,8 @@ export class Dashboard {
       if (!fresh) return;
       const added = fresh.epochs.filter((e) => !this.store.epochs.includes(e));
       if (!added.length) return;
-      this.compare.refresh(runs, fresh);
+      this.compareCard.hidden = !this.compare.refresh(runs, fresh);
+      this.measure();
       const atEnd = this.playback.index === this.store.epochs.length - 1;
       const arrived = this.store.addEpochs(fresh, added);
       this.player.setEpochs(this.store.epochs);

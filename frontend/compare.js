@@ -25,12 +25,14 @@ export class CompareView {
     this.onError = onError;
     this.legend = new Legend('Attribution scale, both columns');
     this.note = el('p', { class: 'card-sub' });
-    this.columns = [0, 1].map((i) => this.column(i));
-    this.body = el('div', { class: 'compare-columns' }, ...this.columns.map((c) => c.root));
+    this.columns = []; // built only while there is something to compare (open)
+    this.body = el('div', { class: 'compare-columns' });
     this.series = new Map();
     this.choices = [];
     this.chosen = [];
     this.inputCount = 1;
+    this.descriptors = [];
+    this.example = null;
     this.index = null;
     this.version = 0; // bumped when data or choices change: the scales' memo is then stale
     this.memo = { key: '', scales: null };
@@ -53,26 +55,46 @@ export class CompareView {
     return this.chosen.length === 2;
   }
 
-  /** A run was opened: its choices (its methods, and runs of the same probe), reset. */
+  /**
+   * A run was opened: its choices (its methods, and runs of the same probe), reset. The
+   * columns' views exist only while there is something to compare, so a run of IG alone has
+   * no second copy of its figures in the page.
+   */
   open(runs, run, descriptors) {
     this.choices = columnChoices(runs, run);
     this.chosen = defaultColumns(this.choices);
+    this.descriptors = descriptors;
     this.inputCount = descriptors.length;
-    for (const c of this.columns) c.panels.setInputs(descriptors);
+    this.example = null;
+    this.index = null;
+    this.columns = []; // the inputs may differ from the last run's: new views
+    this.build();
+  }
+
+  /** The two columns when there is something to compare (none otherwise), caches reset. */
+  build() {
+    if (this.available !== this.columns.length > 0) {
+      this.columns = this.available ? [0, 1].map((i) => this.column(i)) : [];
+      for (const c of this.columns) c.panels.setInputs(this.descriptors);
+      if (this.example) for (const c of this.columns) c.panels.prepare(...this.example);
+      this.body.replaceChildren(...this.columns.map((c) => c.root));
+    }
     this.series.clear();
     this.version++;
     this.updatePickers();
   }
 
-  /** TensorBoard reloaded: new runs may share the probe, and series have new epochs. */
+  /**
+   * TensorBoard reloaded: new runs may share the probe, and series have new epochs. Returns
+   * whether there is something to compare now.
+   */
   refresh(runs, run) {
     const keys = this.chosen.map((c) => c.key);
     this.choices = columnChoices(runs, run);
     this.chosen = defaultColumns(this.choices, keys);
-    this.series.clear();
-    this.version++;
-    this.updatePickers();
+    this.build();
     this.load();
+    return this.available;
   }
 
   updatePickers() {
@@ -98,7 +120,8 @@ export class CompareView {
   /** The selected example changed: each column's views prepare its input, then load. */
   setExample(index, inputs, baselineName, alphas, probe) {
     this.index = index;
-    for (const c of this.columns) c.panels.prepare(inputs, baselineName, alphas, probe);
+    this.example = [inputs, baselineName, alphas, probe];
+    for (const c of this.columns) c.panels.prepare(...this.example);
     this.load();
   }
 
