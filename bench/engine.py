@@ -35,7 +35,10 @@ fixed seed), and printed as Markdown tables; ``docs/benchmarks.md`` ("Engine") r
     defaults (6000 examples, 10 epochs, 16 probe examples, all its callbacks): each
     callback's epoch hooks are timed in place and divided by the epoch's wall time (first epoch,
     which traces the functions, reported apart), with the engine's calls inside
-    ``Attributions`` timed and their evaluations counted.
+    ``Attributions`` timed and their evaluations counted. Then each method beside IG
+    (``Attributions(methods=...)``, off by default: SmoothGrad, SmoothGrad on IG, Guided IG) at
+    its default options on the trained network, against the callback's IG in rotating order:
+    seconds per written epoch and the share of a demo epoch it would add.
 (d) **Memory.** Peak resident memory added by one IG call, each configuration in a fresh
     subprocess (the kernel's high-water mark, reset before the call, plus psutil sampling):
     3000 steps on 16 examples at the default ``batch_size``, a sweep of batch sizes, and the
@@ -875,6 +878,55 @@ def measure_callbacks(config: Config, seed: int) -> None:
             f"(Shorter epochs than the demo's {DEMO_TRAIN_SIZE} examples: shares are larger "
             "than the demo's and not comparable.)"
         )
+    measure_methods(model, data, epoch_seconds, rounds=3 if config.demo_epochs > 3 else 2)
+
+
+def measure_methods(model, data: DemoData, epoch_seconds: float, rounds: int) -> None:
+    """Each extra method of ``Attributions(methods=...)`` (off by default) at its default
+    options on the trained demo network and probe, against the callback's own IG (its
+    defaults), in rotating order: seconds per written epoch, ratio to IG, and the share of a
+    demo epoch (``seconds / (epoch + seconds)``, the epoch as measured above) it would add."""
+    from tb_attrib.callbacks import methods as methods_lib
+    from tb_attrib.engine import AttributionEngine
+    from tb_attrib.engine import methods as engine_methods
+
+    engine = AttributionEngine(model)
+    x, targets = data.probe_x, data.probe_y
+    options = engine_methods.validate_options(None, engine_methods.METHOD_NAMES)
+    jobs = {"integrated_gradients": lambda: engine.integrated_gradients(x, target=targets)}
+    for name, settings in options.items():
+        jobs[name] = functools.partial(
+            methods_lib.compute, engine, x, targets, "black", None, name, settings
+        )
+    for job in jobs.values():  # compile and warm up
+        job()
+    times: dict[str, list[float]] = {name: [] for name in jobs}
+    evaluations: dict[str, int] = {}
+    names = list(jobs)
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            start = time.perf_counter()
+            result = jobs[name]()
+            times[name].append(time.perf_counter() - start)
+            evaluations[name] = int(np.mean(result.example_evaluations))
+    ig = statistics.median(times[names[0]])
+    rows = []
+    for name in names:
+        seconds = statistics.median(times[name])
+        settings = ", ".join(f"{k}={v}" for k, v in options.get(name, {}).items())
+        share = seconds / (epoch_seconds + seconds)
+        rows.append([name, settings or "steps='auto'", evaluations[name], f"{seconds:.2f}",
+                     f"{seconds / ig:.1f}x", f"{share:.1%}"])  # fmt: skip
+    say("\nMethods beside IG (`Attributions(methods=...)`, off by default), each on its own:")
+    say(markdown_table(
+        ["method", "options (defaults)", "gradients / example", "s / epoch", "vs IG",
+         "share of a demo epoch"],
+        rows,
+    ))  # fmt: skip
+    say(
+        f"(median of {rounds} rounds in rotating order; probe {len(x)}; demo epoch "
+        f"{epoch_seconds:.1f} s)"
+    )
 
 
 # ---- (e) evaluations over training ---------------------------------------------------------

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from tb_attrib.callbacks import base, dashboards, explained
+from tb_attrib.callbacks import methods as methods_lib
 from tb_attrib.callbacks import probe as probe_lib
 from tb_attrib.engine import (
     CLASSIC_ALPHAS,
@@ -52,7 +53,8 @@ class Attributions(base.RunCallback):
       ``.../baseline_top_class``, ``.../baseline_affected``; ``attributions/baseline_value``
       for regression; see :mod:`tb_attrib.engine.baseline_health`) and, with
       ``probe_masks``, ``attributions/localization`` (share of positive attribution on the
-      masked positions).
+      masked positions); with ``methods``, ``attributions/methods/<name>/seconds`` (what
+      each extra method took).
 
     When the model classifies the baseline as an example's explained class at 90% or more,
     that example's map explains a change near zero: the records flag it (the dashboard says
@@ -131,6 +133,14 @@ class Attributions(base.RunCallback):
         exactly one (default None).
       fixed_inputs: Names of inputs held fixed along the path and not attributed, such as a
         mask input (default None).
+      methods: Attribution methods to write (default ``("integrated_gradients",)``): any of
+        ``"integrated_gradients"`` (always written), ``"smoothgrad"`` (noise-averaged
+        gradients), ``"smoothgrad_ig"`` (SmoothGrad on IG) and ``"guided_ig"`` (Guided IG);
+        each extra one is its own series ``tb_attrib/methods/<name>`` and costs several IG
+        calls per written epoch (README, "More methods").
+      method_options: Options of the extra methods by name (default None: their defaults,
+        :data:`tb_attrib.engine.methods.OPTIONS`), e.g. ``{"smoothgrad": {"samples": 50,
+        "noise_level": 0.1}, "guided_ig": {"steps": 100}}``.
       run_name: Sub-directory of ``log_dir`` to write to (default ``"probe"``).
     """
 
@@ -164,10 +174,13 @@ class Attributions(base.RunCallback):
         padding_id: object = 0,
         embedding_layer: object = None,
         fixed_inputs: Sequence[str] | None = None,
+        methods: Sequence[str] = ("integrated_gradients",),
+        method_options: Mapping[str, Mapping] | None = None,
         run_name: str = "probe",
     ) -> None:
         super().__init__(log_dir, run_name, freq)
         kernel_lib.check_backend()
+        self.methods, self._method_options = methods_lib.check(methods, method_options)
         self.alphas = _named(validate_alphas, "alphas", alphas)
         self.ig_method = _named(quadrature.validate_method, "ig_method", ig_method)
         self._ig_auto = _named(validate_steps, "ig_steps", ig_steps, self.ig_method)
@@ -383,6 +396,12 @@ class Attributions(base.RunCallback):
                 baseline_health=health,
             )
             self._write_scalars(sweep, ig, health)
+            if self._method_options:
+                seconds = methods_lib.write_all(
+                    self._engine, x, targets, self.baseline, self.batch_size,
+                    self._method_options, self._specs,
+                )  # fmt: skip
+                dashboards.write(scalars=seconds)
 
     def _ig_options(self) -> dict:
         return dict(

@@ -1,9 +1,10 @@
 // Fetching and decoding the plugin's routes (docs/format.md, "Plugin routes").
 
 import { decodeBundleRecords } from './codec.js';
+import { parseAttribution } from './compare_data.js';
 import { parseExample, parseFeatureMaps, parseGallery, parseProbe } from './model.js';
 import { takePrefetched } from './prefetch.js';
-import { exampleUrl, featureMapsUrl, galleryUrl, probeUrl, routeUrl } from './routes.js';
+import { attributionUrl, exampleUrl, featureMapsUrl, galleryUrl, probeUrl, routeUrl } from './routes.js';
 
 export class RouteError extends Error {
   constructor(status, message) {
@@ -79,4 +80,9 @@ export async function fetchExample(run, index, epoch, options) {
 
 export async function fetchFeatureMaps(run, layer, index, epoch, options) {
   return parseFeatureMaps(await records(featureMapsUrl(run, layer, index, epoch), options));
+}
+
+/** Map epoch -> parsed IG record of one series of one example (every epoch when null). */
+export async function fetchAttribution(run, tag, index, epoch, options) {
+  return parseAttribution(await records(attributionUrl(run, tag, index, epoch), options));
 }

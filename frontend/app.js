@@ -12,6 +12,7 @@ import { Banner } from './banner.js';
 import { runNotice } from './baseline_health.js';
 import { SaturationCharts } from './charts.js';
 import { paletteLuts } from './colormap.js';
+import { CompareView } from './compare.js';
 import { Controls } from './controls.js';
 import { el, replaceChildren, setText } from './dom.js';
 import { emptyState } from './emptystate.js';
@@ -172,6 +173,9 @@ export class Dashboard {
     this.igCard = card('Integrated gradients', 'ig', igTools, this.igNote, this.igPanel.root);
     this.chartCard = card('Saturation', 'charts', null, this.charts.root);
     this.igRow = el('div', { class: 'row' }, this.igCard, this.chartCard);
+    this.compare = new CompareView({ onUpdate: () => this.scheduleRender(), onError: (e) => this.banner.showError(e) });
+    this.compareCard = card('Compare methods and runs', 'compare', this.compare.legend.root, this.compare.note, this.compare.body);
+    this.compareCard.hidden = true;
     this.activationCard = card('Activations', 'activations', this.activations.header, this.activations.grid, this.activations.message);
 
     this.sidebar = el(
@@ -185,7 +189,7 @@ export class Dashboard {
       { class: 'main' },
       el('div', { class: 'topbar' }, this.exampleTitle, this.player.root),
       this.banner.root,
-      el('div', { class: 'content' }, this.sweepCard, this.igRow, this.activationCard),
+      el('div', { class: 'content' }, this.sweepCard, this.igRow, this.compareCard, this.activationCard),
     );
     this.loading = el('div', { class: 'loading', text: 'Loading attributions…' });
     replaceChildren(this.root, this.loading);
@@ -222,6 +226,7 @@ export class Dashboard {
     if (width) this.view.layout(width, this.view.attributionRoot.clientWidth);
     // Two charts side by side inside the card's padding and borders (2 x 17 px) and gap (16 px).
     this.chartWidth = Math.max(180, Math.floor((this.chartCard.clientWidth - 50) / 2));
+    if (this.compare.available) this.compare.layout(this.compare.body.clientWidth);
   }
 
   // ----- start and runs ------------------------------------------------------------------
@@ -278,6 +283,8 @@ export class Dashboard {
       if (!fresh) return;
       const added = fresh.epochs.filter((e) => !this.store.epochs.includes(e));
       if (!added.length) return;
+      this.compareCard.hidden = !this.compare.refresh(runs, fresh);
+      this.measure();
       const atEnd = this.playback.index === this.store.epochs.length - 1;
       const arrived = this.store.addEpochs(fresh, added);
       this.player.setEpochs(this.store.epochs);
@@ -307,6 +314,7 @@ export class Dashboard {
     this.activationCard.hidden = !layers.length;
     this.igCard.hidden = !run.ig_tag;
     this.chartCard.hidden = !run.sweep_tag;
+    this.compareCard.hidden = true;
     this.banner.hide();
     this.showRunNotice(null); // the gallery is still the previous run's
     this.root.dataset.state = 'loading';
@@ -321,6 +329,8 @@ export class Dashboard {
       this.head = Head.of(probe, run);
       this.showRunNotice(gallery);
       this.useInputs(inputsOf(probe, run));
+      this.compare.open(this.runs, run, inputsOf(probe, run));
+      this.compareCard.hidden = !this.compare.available;
       this.gallery.setProbe(probe, (input, size) => this.view.thumbnail(input, size), this.head);
       performance.mark('tb_attrib:gallery');
       this.prepareExample();
@@ -383,6 +393,7 @@ export class Dashboard {
     this.sweepCard.hidden = !run.sweep_tag;
     this.outlineToggle.hidden = !inputs.some((input) => input && input.mask);
     this.outlineBox.checked = this.state.outline === 'on';
+    this.compare.setExample(this.state.example, inputs, baselineName, run.alphas || [], probe);
   }
 
   // ----- time ------------------------------------------------------------------------------
@@ -510,6 +521,7 @@ export class Dashboard {
       else if (predicted) explainNote = ` Explaining the predicted class, ${head.name(ig.target)}, not the label.`;
       setText(this.igNote, scaleNote + explainNote);
     }
+    this.compare.render({ epoch, view: this.state.view, luts, clip, mode, classNames, head, colors, masks, legend });
     if (run.sweep_tag) {
       this.charts.render({
         alphas: run.alphas || [],

@@ -50,3 +50,9 @@ export function finiteMax(values) {
   for (const v of values) if (Number.isFinite(v) && v > best) best = v;
   return best;
 }
+
+/** The name of an attribution map as a caption: the frame's method (`mapLabel`, IG by default), |…| for magnitudes. */
+export function attributionLabel(frame) {
+  const label = frame.mapLabel || 'Integrated gradients';
+  return frame.view === 'abs' ? `|${label}|` : label;
+}

@@ -24,6 +24,9 @@ export const galleryUrl = (run, epoch = null) => routeUrl('gallery', { run: run.
 export const exampleUrl = (run, index, epoch) =>
   routeUrl('example', { run: run.run, index, epoch, sweep_tag: run.sweep_tag, ig_tag: run.ig_tag });
 
+/** One integrated-gradients series (IG's or another method's) of one example, no sweep. */
+export const attributionUrl = (run, tag, index, epoch) => routeUrl('attribution', { run: run.run, tag, index, epoch });
+
 export const featureMapsUrl = (run, layer, index, epoch) => routeUrl('feature_maps', { run: run.run, layer, index, epoch });
 
 /** Runs that hold attribution data (a probe alone is not enough to show anything). */

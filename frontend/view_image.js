@@ -5,7 +5,7 @@
 import { baselinePixels } from './baseline.js';
 import { displayAt, ensureSize, pixelCanvas, putRgba, scratch } from './canvas.js';
 import { el, setText } from './dom.js';
-import { formatValue } from './format.js';
+import { attributionLabel, formatValue } from './format.js';
 import { grayscale, imageRgba, outlineMask, paintMap } from './pixels.js';
 import { SweepView } from './view_image_sweep.js';
 
@@ -63,7 +63,7 @@ export class ImageView {
     // An input held fixed along the path (several inputs): the input alone.
     for (const f of this.mapFigures) f.hidden = Boolean(frame.fixed);
     this.attributionRoot.classList.toggle('stale', !ig && !frame.fixed);
-    setText(this.mapCaption, frame.view === 'abs' ? '|Integrated gradients|' : 'Integrated gradients');
+    setText(this.mapCaption, attributionLabel(frame));
     if (!ig) return;
     const size = ig.height * ig.width;
     ensureSize(this.map, ig.width, ig.height);

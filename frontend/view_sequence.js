@@ -11,7 +11,7 @@
 //   spans (the mask [T]) marked above the lanes, and a time axis.
 
 import { el, setAttr, setText } from './dom.js';
-import { formatValue } from './format.js';
+import { attributionLabel, formatValue } from './format.js';
 import { Head } from './heads.js';
 import { showPrediction } from './sweep_cell.js';
 import { parseColor } from './pixels.js';
@@ -150,7 +150,7 @@ export class SequenceView {
     this.attributionRoot.classList.toggle('stale', !ig && !frame.fixed);
     setText(
       this.caption,
-      frame.fixed ? 'Input' : `${frame.view === 'abs' ? '|Integrated gradients|' : 'Integrated gradients'} per channel and summed over channels (Σ)`,
+      frame.fixed ? 'Input' : `${attributionLabel(frame)} per channel and summed over channels (Σ)`,
     );
     if (!this.series || (!ig && !frame.fixed)) return;
     const mask = frame.mask ? frame.mask.data : null;

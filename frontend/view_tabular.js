@@ -11,7 +11,7 @@
 
 import { hidpiContext } from './canvas.js';
 import { el, setAttr, setText } from './dom.js';
-import { formatValue } from './format.js';
+import { attributionLabel, formatValue } from './format.js';
 import { Head } from './heads.js';
 import { showPrediction } from './sweep_cell.js';
 import { parseColor, shadeColors, shadeValue } from './pixels.js';
@@ -219,7 +219,7 @@ export class TabularView {
       this.caption,
       fixed
         ? `Input: the ${ranking.order.length} features of largest |value|${this.folded ? ` of ${count}` : ''}`
-        : `${frame.view === 'abs' ? '|Integrated gradients|' : 'Integrated gradients'}: the ${ranking.order.length} features of largest |IG|${this.folded ? ` of ${count}, the rest summed` : ''}`,
+        : `${attributionLabel(frame)}: the ${ranking.order.length} features of largest |IG|${this.folded ? ` of ${count}, the rest summed` : ''}`,
     );
     setText(this.barHead, fixed ? '' : 'attribution');
     const mask = frame.mask ? frame.mask.data : null;

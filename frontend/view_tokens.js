@@ -10,7 +10,7 @@
 
 import { hidpiContext } from './canvas.js';
 import { el, setText } from './dom.js';
-import { formatValue } from './format.js';
+import { attributionLabel, formatValue } from './format.js';
 import { Head } from './heads.js';
 import { showPrediction } from './sweep_cell.js';
 import { parseColor } from './pixels.js';
@@ -206,7 +206,7 @@ export class TokensView {
   renderAttribution(frame) {
     const { ig } = frame;
     this.attributionRoot.classList.toggle('stale', !ig && !frame.fixed);
-    setText(this.caption, frame.fixed ? 'Input' : frame.view === 'abs' ? '|Integrated gradients| per token' : 'Integrated gradients per token');
+    setText(this.caption, frame.fixed ? 'Input' : `${attributionLabel(frame)} per token`);
     const mask = frame.mask ? frame.mask.data : null;
     this.text.mark(mask, this.keep);
     if (!ig) {

@@ -43,7 +43,8 @@
 //       the input's ground-truth mask {data} to mark, or null; attribution: this input's IG
 //       map shown at this epoch, or null (views that order their input by it).
 //   renderAttribution(frame)           frame: {ig, view, luts, scale, classNames, head,
-//       colors, mask, fixed}. The IG map and its signed overlay. ig: this input's map of a
+//       colors, mask, fixed, mapLabel}. The IG map and its signed overlay (mapLabel: the
+//       method's name for captions, "Integrated gradients" when absent). ig: this input's map of a
 //       model.parseIg record (the label's, or the predicted class's) or null (show it as
 //       stale); scale: the display scale; fixed: the input is held fixed along the path
 //       (ig is null): draw the input alone.

@@ -5,6 +5,8 @@ Public API::
     from tb_attrib.callbacks import Attributions, ActivationSummaries, WeightHistograms
     tb_attrib.integrated_gradients(model, x, ...)   # -> IntegratedGradientsResult
     tb_attrib.interior_gradients(model, x, alphas)  # -> InteriorGradientsResult
+    tb_attrib.smoothgrad(model, x, ...)             # SmoothGrad (integrated=True: on IG)
+    tb_attrib.guided_integrated_gradients(model, x, ...)
     tb_attrib.summary.probe / interior_gradients / integrated_gradients / feature_maps
     tb_attrib.load(logdir)                          # read written series back as NumPy
 
@@ -22,6 +24,8 @@ from tb_attrib.summary.metadata import PLUGIN_NAME
 _LAZY = {
     "integrated_gradients": "tb_attrib.engine",
     "interior_gradients": "tb_attrib.engine",
+    "smoothgrad": "tb_attrib.engine",
+    "guided_integrated_gradients": "tb_attrib.engine",
     "IntegratedGradientsResult": "tb_attrib.engine",
     "InteriorGradientsResult": "tb_attrib.engine",
     "AttributionEngine": "tb_attrib.engine",

@@ -130,6 +130,9 @@ class InputAttributions:
       ig_predicted_maps: ``[E, N, *map]`` integrated gradients of the predicted class of
         misclassified examples (``target="label_and_predicted"``), NaN where an example
         has none; None when the run has no such maps.
+      method_maps: ``{method: [E, N, *map]}`` the maps of each method beside IG
+        (``Attributions(methods=...)``: ``"smoothgrad"``, ``"guided_ig"``, ...), NaN where
+        an epoch lacks one; empty when the run writes IG only.
       descriptor: The probe digest's descriptor of the input as written, including any field
         this version does not know.
     """
@@ -151,6 +154,7 @@ class InputAttributions:
     ig_maps: np.ndarray | None = None
     ig_predicted_maps: np.ndarray | None = None
     descriptor: dict = dataclasses.field(default_factory=dict)
+    method_maps: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"<tb_attrib.reader.InputAttributions {_input_summary(self)}>"
@@ -214,6 +218,9 @@ class RunAttributions:
         or None.
       ig_predicted_maps: ``[E, N, *map]`` those maps for the first input (NaN where absent),
         or None.
+      method_maps: ``{method: [E, N, *map]}`` the first input's maps of each method beside
+        IG (``Attributions(methods=...)``), NaN where an epoch lacks one; every input's are in
+        ``inputs[j].method_maps``. Empty when the run writes IG only.
       baseline: Baseline name of the newest sweep or IG epoch, or None.
       ig_baseline_predictions: ``[E, N, P]`` what the head predicted on each example's
         baseline (mean over draws; NaN where absent), or None for logs written without it
@@ -255,6 +262,7 @@ class RunAttributions:
     ig_predicted_target: np.ndarray | None = None
     ig_predicted_delta: np.ndarray | None = None
     ig_predicted_maps: np.ndarray | None = None
+    method_maps: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     ig_baseline_predictions: np.ndarray | None = None
     ig_baseline_affected: np.ndarray | None = None
 
@@ -396,6 +404,8 @@ class _RunLoader:
             first = out.inputs[0]
             out.sweep_maps, out.ig_maps = first.sweep_maps, first.ig_maps
             out.ig_predicted_maps = first.ig_predicted_maps
+        for name, series in run_data.methods().items():
+            self._load_method(out, name, series, epochs)
         for layer, series in sorted(run_data.feature_layers().items()):
             maps = self._load_feature_maps(layer, series)
             if maps is not None:
@@ -515,6 +525,24 @@ class _RunLoader:
                 item.ig_predicted_maps = _stack_maps(
                     examples, "predicted_map" + tail, "predicted_scale" + tail
                 )
+
+    def _load_method(
+        self, out: RunAttributions, name: str, series: data.Series, epochs: list[int]
+    ) -> None:
+        """The maps of one method beside IG, per input, at the run's epochs."""
+        _, examples = self._gather(series, epochs)
+        items = out.inputs or [None]
+        for item in items:
+            if item is not None and not item.attributed:
+                continue
+            tail = layout.suffix(item.index) if item is not None else ""
+            maps = _stack_maps(examples, "map" + tail, "scale" + tail)
+            if maps is None:
+                continue
+            if item is not None:
+                item.method_maps[name] = maps
+            if item is None or item.index == 0:
+                out.method_maps[name] = maps
 
     def _load_feature_maps(self, layer: str, series: data.Series) -> FeatureMaps | None:
         epochs = sorted(self._steps(series))
@@ -748,6 +776,8 @@ def _run_summary(run: RunAttributions) -> list[str]:
         maps = f", ig_maps {_array(run.ig_maps)}" if run.ig_maps is not None else ""
         second = ", predicted-class maps" if run.ig_predicted_target is not None else ""
         series.append(f"ig: {run.ig_method}{rule}{maps}{second}")
+    if run.method_maps:
+        series.append("methods: " + ", ".join(run.method_maps))
     if series:
         if len(run.inputs) > 1:
             series.append("maps of input 0 (every input's in .inputs)")

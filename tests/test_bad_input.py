@@ -65,6 +65,25 @@ CONSTRUCTION_ERRORS = [
     (dict(freq=0), "freq must be a positive int"),
     (dict(probe_masks=np.zeros((4, 3, 3))), "probe_masks must have shape"),
     (dict(target="label"), "target must be None, 'predicted'"),
+    (
+        dict(methods=["smoothgrad", "lime"]),
+        "methods: unknown method name\\(s\\) \\['lime'\\]; expected names from "
+        "\\['integrated_gradients', 'smoothgrad', 'smoothgrad_ig', 'guided_ig'\\]",
+    ),
+    (dict(methods="smoothgrad"), "methods must be a list of method names"),
+    (dict(method_options={"integrated_gradients": {}}), "method_options names"),
+    (
+        dict(methods=["smoothgrad"], method_options={"smoothgrad": {"sigma": 1}}),
+        "method_options\\['smoothgrad'\\]: unknown option\\(s\\) \\['sigma'\\]",
+    ),
+    (
+        dict(methods=["guided_ig"], method_options={"guided_ig": {"steps": 0}}),
+        "method_options\\['guided_ig'\\]\\['steps'\\] must be an int >= 1",
+    ),
+    (
+        dict(methods=["smoothgrad_ig"], method_options={"smoothgrad_ig": {"noise_level": 2}}),
+        "method_options\\['smoothgrad_ig'\\]\\['noise_level'\\] must be a number in",
+    ),
 ]
 
 

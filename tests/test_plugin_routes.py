@@ -97,6 +97,8 @@ def test_plugin_is_inactive_without_tb_attrib_data(tmp_path: Path) -> None:
 
 def test_runs_describes_a_full_run(client: werkzeug_test.Client) -> None:
     run = runs_by_name(client)["main"]
+    digest = run.pop("probe_digest")  # the probe's identity: a SHA-256 (docs/format.md)
+    assert isinstance(digest, str) and len(digest) == 64 and int(digest, 16) >= 0
     assert run == {
         "run": "main",
         "probe_tag": logs.PROBE_TAG,
@@ -111,6 +113,7 @@ def test_runs_describes_a_full_run(client: werkzeug_test.Client) -> None:
         "alphas": list(logs.ALPHAS),
         "ig": {"method": "trapezoid", "steps": 8, "baseline": "e4"},
         "epochs": [0, 1, 2, 3, 4, 5],
+        "methods": [{"name": "integrated_gradients", "tag": logs.IG_TAG, "epochs": [0, 2, 4]}],
         "feature_maps": [{"layer": logs.LAYER, "tag": logs.FM_TAG, "epochs": list(range(6))}],
         "inputs": [
             {

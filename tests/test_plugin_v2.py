@@ -79,7 +79,8 @@ def test_every_run_keeps_every_v1_key_and_adds_the_v2_ones(runs) -> None:
     }  # fmt: skip
     assert set(runs) == set(CASES)
     for name, run in runs.items():
-        assert set(run) == v1_keys | {"inputs", "head", "label_values", "format_version"}, name
+        v2_keys = {"inputs", "head", "label_values", "format_version", "methods", "probe_digest"}
+        assert set(run) == v1_keys | v2_keys, name
         assert run["format_version"] == metadata.FORMAT_VERSION
         assert run["warnings"] == [] and run["epochs"] == list(range(EPOCHS))
         assert run["num_examples"] == EXAMPLES

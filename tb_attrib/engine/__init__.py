@@ -5,6 +5,8 @@ Usable without any callback, from a notebook or a custom training loop::
     import tb_attrib
     ig = tb_attrib.integrated_gradients(model, x, target=y)
     sweep = tb_attrib.interior_gradients(model, x, alphas=[0.1, 0.5, 1.0])
+    sg = tb_attrib.smoothgrad(model, x, samples=25)
+    gig = tb_attrib.guided_integrated_gradients(model, x)
 """
 
 import importlib
@@ -32,7 +34,12 @@ _FROM_ATTRIBUTION = (
 )
 
 
+_FROM_METHODS_API = ("smoothgrad", "guided_integrated_gradients")
+
+
 def __getattr__(name: str) -> object:
+    if name in _FROM_METHODS_API:
+        return getattr(importlib.import_module("tb_attrib.engine.methods_api"), name)
     if name in _FROM_ATTRIBUTION:
         return getattr(importlib.import_module("tb_attrib.engine.attribution"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -41,4 +48,4 @@ def __getattr__(name: str) -> object:
 CLASSIC_ALPHAS = (0.01, 0.02, 0.03, 0.04, 0.1, 0.5, 0.6, 0.7, 0.8, 1.0)
 """The alpha sweep of the interior-gradients paper, the callbacks' default."""
 
-__all__ = ["CLASSIC_ALPHAS", "METHODS", *_FROM_ATTRIBUTION]
+__all__ = ["CLASSIC_ALPHAS", "METHODS", *_FROM_ATTRIBUTION, *_FROM_METHODS_API]

@@ -428,6 +428,33 @@ class AttributionEngine:
         )
         return _Paths(problem, targets, score_input, score_bases)
 
+    def paths(
+        self,
+        x: object,
+        *,
+        target: object = None,
+        baseline: object = "black",
+        batch_size: int | None = None,
+    ):
+        """The straight paths of ``x`` from ``baseline`` (one draw) with their targets and
+        scores: what the methods of :mod:`tb_attrib.engine.methods` start from."""
+        from tb_attrib.engine.methods import Paths
+
+        values = self.prepare(x)
+        size = self._size(values, batch_size)
+        found = self._problem(values, baseline, target, size, 1)
+        return Paths(
+            problem=found.problem,
+            targets=found.targets,
+            score_input=found.score_input,
+            score_baseline=found.score_bases[0],
+            tokens=tuple(s.kind == "tokens" for s in self._attributed_slots()),
+            structure=self._structured,
+            head=self._head,
+            input_names=self._setup.layout.names,
+            baseline_name=_describe(baseline),
+        )
+
     def _size(self, values, batch_size) -> int:
         if batch_size is not None:
             return int(batch_size)

@@ -49,6 +49,7 @@ class AttributionsPlugin(base_plugin.TBPlugin):
             "/example": self.example_route,
             "/gallery": self.gallery_route,
             "/feature_maps": self.feature_maps_route,
+            "/attribution": self.attribution_route,
         }
 
     def is_active(self) -> bool:
@@ -158,6 +159,31 @@ class AttributionsPlugin(base_plugin.TBPlugin):
         )
         return records
 
+    def attribution_impl(
+        self,
+        ctx: object,
+        experiment: str,
+        run: str,
+        tag: str,
+        index: int,
+        epoch: int | None = None,
+    ) -> Records:
+        """The ``attribution`` bundle's records: one integrated-gradients series (IG's own or
+        another method's, by ``tag``) of example ``index``, without the sweep.
+
+        Index record ``{"epochs": [...]}``, then one record per epoch.
+
+        Raises:
+          NotFoundError: No such run, series (of the integrated-gradients kind), example or
+            epoch.
+        """
+        series = self._reader.run(ctx, experiment, run).get(metadata.KIND_INTEGRATED_GRADIENTS, tag)
+        if series is None:
+            raise errors.NotFoundError(f"run {run!r} has no series {tag!r}")
+        _check_example(index, series, None)
+        _, records = self._epoch_records(ctx, (series,), 1 + index, epoch)
+        return records
+
     # Routes: parse the query, call the *_impl method, respond.
 
     @wrappers.Request.application
@@ -209,6 +235,16 @@ class AttributionsPlugin(base_plugin.TBPlugin):
         index = params.non_negative_int(request.args, "index", required=True)
         epoch = params.non_negative_int(request.args, "epoch", required=False)
         records = self.feature_maps_impl(ctx, experiment, run, layer, index, epoch)
+        return bundles.respond(request, records)
+
+    @wrappers.Request.application
+    def attribution_route(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _context(request)
+        run = params.string(request.args, "run", required=True)
+        tag = params.string(request.args, "tag", required=True)
+        index = params.non_negative_int(request.args, "index", required=True)
+        epoch = params.non_negative_int(request.args, "epoch", required=False)
+        records = self.attribution_impl(ctx, experiment, run, tag, index, epoch)
         return bundles.respond(request, records)
 
     # Helpers.

@@ -87,6 +87,13 @@ class TagInfo:
             return layer
         return self.tag.removeprefix(metadata.TAG_FEATURE_MAPS_PREFIX)
 
+    @property
+    def method(self) -> str | None:
+        """The attribution method of an ``integrated_gradients`` series other than IG's own
+        (SmoothGrad, Guided IG: its metadata's ``attribution_method``), else None."""
+        name = self.metadata.extra.get("attribution_method")
+        return name if isinstance(name, str) and name else None
+
 
 _DEFAULT_TAGS = {
     metadata.KIND_PROBE: metadata.TAG_PROBE,
@@ -104,10 +111,20 @@ class RunIndex:
     warnings: list[str]
 
     def of_kind(self, kind: str) -> list[TagInfo]:
-        """Series of ``kind``: the callbacks' default tag first, then by tag name."""
+        """Series of ``kind``: the callbacks' default tag first, then by tag name (for
+        integrated gradients, the series of other methods after IG's own)."""
         default = _DEFAULT_TAGS.get(kind)
         found = [info for info in self.tags.values() if info.kind == kind]
-        return sorted(found, key=lambda info: (info.tag != default, info.tag))
+        return sorted(found, key=lambda info: (info.tag != default, bool(info.method), info.tag))
+
+    def methods(self) -> dict[str, TagInfo]:
+        """The series of each attribution method beside IG, by method name (the first tag
+        by name where a method was written under two)."""
+        found: dict[str, TagInfo] = {}
+        for info in self.of_kind(metadata.KIND_INTEGRATED_GRADIENTS):
+            if info.method:
+                found.setdefault(info.method, info)
+        return dict(sorted(found.items()))
 
     def choose(self, kind: str, tag: str | None = None) -> TagInfo | None:
         """The series of ``kind`` named ``tag``, or the preferred one when ``tag`` is None.
@@ -184,6 +201,11 @@ class RunData:
         if series is None and tag is not None:
             raise errors.NotFoundError(f"run {self.run!r} has no data in series {tag!r}")
         return series
+
+    def methods(self) -> dict[str, Series]:
+        """The series of the methods beside IG by name (see :meth:`RunIndex.methods`)."""
+        found = self.index.methods().items()
+        return {name: self.series[info.tag] for name, info in found if info.tag in self.series}
 
     def feature_layers(self) -> dict[str, Series]:
         """Feature-map series by layer name (see :meth:`RunIndex.feature_layers`)."""

@@ -39,6 +39,7 @@ class _Plan:
         self.sweep = run_data.get(metadata.KIND_INTERIOR_GRADIENTS)
         self.ig = run_data.get(metadata.KIND_INTEGRATED_GRADIENTS)
         self.layers = dict(sorted(run_data.feature_layers().items()))
+        self.methods = run_data.methods()
         probe_step = self.probe.newest_step() if self.probe else None
         self.refs = [
             self.probe.ref(probe_step, 0) if self.probe else None,
@@ -91,6 +92,8 @@ class _Plan:
                 else None
             ),
             "epochs": sorted(epochs),
+            "methods": _methods(self.ig, self.methods),
+            "probe_digest": _probe_digest(probe_fields),
             "feature_maps": [
                 {"layer": layer, "tag": series.info.tag, "epochs": sorted(series.steps)}
                 for layer, series in self.layers.items()
@@ -108,6 +111,23 @@ class _Plan:
             return int(self.probe.info.metadata.version)
         versions = [int(info.metadata.version) for info in self.index.tags.values()]
         return max(versions) if versions else None
+
+
+def _methods(ig: data.Series | None, others: dict[str, data.Series]) -> list[dict[str, object]]:
+    """IG's own series, then each other method's: ``{"name", "tag", "epochs"}``."""
+    out = []
+    if ig is not None:
+        out.append({"name": "integrated_gradients", "tag": ig.info.tag, "epochs": sorted(ig.steps)})
+    for name, series in others.items():
+        out.append({"name": name, "tag": series.info.tag, "epochs": sorted(series.steps)})
+    return out
+
+
+def _probe_digest(fields: dict) -> str | None:
+    """The probe's identity (``probe_sha256``: runs with the same one explain the same
+    examples), or None for a probe written without it."""
+    value = fields.get("probe_sha256")
+    return value if isinstance(value, str) and value else None
 
 
 def _last_digest(series: data.Series | None) -> data.BlobRef | None:

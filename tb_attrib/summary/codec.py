@@ -28,6 +28,7 @@ error is at most ``s * (2|q| + 1) / (2 * 127**2)``, so at most ``s / 126`` at th
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import struct
 from collections.abc import Mapping, Sequence
@@ -122,6 +123,22 @@ def decode_record(data: bytes) -> Record:
             shape
         )
     return Record(fields=fields, arrays=arrays)
+
+
+def probe_identity(
+    example_records: Sequence[bytes], label_arrays: Mapping[str, np.ndarray] | None = None
+) -> str:
+    """Hex SHA-256 of a probe's example records (as written) and its labels: the same for
+    two runs of one probe whatever their models, so runs can be compared example by example."""
+    digest = hashlib.sha256()
+    for record in example_records:
+        digest.update(len(record).to_bytes(8, "little"))
+        digest.update(record)
+    for name in sorted(label_arrays or {}):
+        array = np.ascontiguousarray(label_arrays[name])
+        digest.update(name.encode("utf-8") + str(array.dtype).encode() + str(array.shape).encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
 
 def quantize_maps(maps: np.ndarray, map_ndim: int = 2) -> tuple[np.ndarray, np.ndarray]:

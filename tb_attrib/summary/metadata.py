@@ -37,6 +37,9 @@ TAG_PROBE = "tb_attrib/probe"
 TAG_INTERIOR_GRADIENTS = "tb_attrib/interior_gradients"
 TAG_INTEGRATED_GRADIENTS = "tb_attrib/integrated_gradients"
 TAG_FEATURE_MAPS_PREFIX = "tb_attrib/feature_maps/"
+TAG_METHODS_PREFIX = "tb_attrib/methods/"
+"""Prefix of the series of the methods beside IG (``tb_attrib/methods/smoothgrad``): each is an
+``integrated_gradients`` series whose metadata names its ``attribution_method``."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -80,7 +80,7 @@ def probe(
         digest_arrays["labels"] = label_values.astype(np.int32).reshape(n)
     descriptors = [modalities.descriptor(spec, v) for spec, v in zip(specs, values, strict=True)]
     first = descriptors[0]
-    digest = codec.encode_record(
+    digest_fields = (
         {
             "num_examples": int(n),
             "input_shape": first["shape"],
@@ -89,8 +89,7 @@ def probe(
             "inputs": descriptors,
             "head": dict(head) if head is not None else None,
         },
-        digest_arrays,
-    )
+    )[0]
     per_example = [{"fields": {"index": i}, "arrays": {}} for i in range(n)]
     for j, (spec, value) in enumerate(zip(specs, values, strict=True)):
         tail = modalities.suffix(j)
@@ -103,8 +102,10 @@ def probe(
             mask = np.asarray(per_input_masks[j]) != 0
             for i in range(n):
                 per_example[i]["arrays"]["mask" + tail] = mask[i].astype(np.uint8)
-    records = [digest] + [codec.encode_record(e["fields"], e["arrays"]) for e in per_example]
-    return _write(name, metadata.KIND_PROBE, records, step, description)
+    examples = [codec.encode_record(e["fields"], e["arrays"]) for e in per_example]
+    digest_fields["probe_sha256"] = codec.probe_identity(examples, digest_arrays)
+    digest = codec.encode_record(digest_fields, digest_arrays)
+    return _write(name, metadata.KIND_PROBE, [digest, *examples], step, description)
 
 
 def interior_gradients(
@@ -181,6 +182,8 @@ def integrated_gradients(
     input_specs: Sequence[modalities.InputSpec] | None = None,
     predicted: object = None,
     baseline_health: object = None,
+    attribution_method: str | None = None,
+    settings: Mapping | None = None,
     description: str | None = None,
 ) -> bool:
     """Writes the integrated gradients of one step.
@@ -213,6 +216,12 @@ def integrated_gradients(
       baseline_health: Optional :class:`tb_attrib.engine.baseline_health.BaselineHealth` of
         this step: the model's predictions on the baseline (``baseline_predictions``) and the
         examples it leaves with a change near zero (``baseline_affected``).
+      attribution_method: None for integrated gradients; else the method the maps come
+        from (``"smoothgrad"``, ``"smoothgrad_ig"``, ``"guided_ig"``: one series per
+        method, conventionally tagged ``tb_attrib/methods/<name>``). Stored in the series'
+        metadata and in every record as the field ``attribution_method``.
+      settings: Optional JSON-serialisable settings of that method (noise, samples,
+        steps), stored in the digest as the field ``settings``.
       description: Optional Markdown description.
     """
     attributions = _pick(attributions, result, "attributions")
@@ -238,6 +247,9 @@ def integrated_gradients(
         "steps": int(example_steps.max(initial=0)),
         "baseline": str(_pick(baseline, result, "baseline_name", required=False) or ""),
     }
+    series = {} if attribution_method is None else {"attribution_method": str(attribution_method)}
+    fields.update(series)
+    digest_extra = {"settings": dict(settings)} if settings else {}
     maps = _quantized(arrays, specs, leading=1)
     sums = sum(a.reshape(n, -1).sum(axis=-1) for a in arrays if a is not None)
     second = _predicted_maps(predicted, specs, n)
@@ -245,7 +257,7 @@ def integrated_gradients(
     fields.update(health_fields)
     records = [
         codec.encode_record(
-            {**fields, "num_examples": int(n)},
+            {**fields, "num_examples": int(n), **digest_extra},
             {
                 "targets": targets,
                 "delta": delta,
@@ -274,7 +286,7 @@ def integrated_gradients(
             example.update(second[i])
         head = {**fields, "steps": int(example_steps[i]), "index": i, "target": int(targets[i])}
         records.append(codec.encode_record({**head, **extra}, example))
-    return _write(name, metadata.KIND_INTEGRATED_GRADIENTS, records, step, description)
+    return _write(name, metadata.KIND_INTEGRATED_GRADIENTS, records, step, description, **series)
 
 
 def _health(health: object, n: int) -> tuple[dict, dict, list]:

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 
-import { exampleUrl, featureMapsUrl, galleryUrl, initialSelection, probeUrl, routeUrl, usableRuns } from '../../frontend/routes.js';
+import { attributionUrl, exampleUrl, featureMapsUrl, galleryUrl, initialSelection, probeUrl, routeUrl, usableRuns } from '../../frontend/routes.js';
 
 const RUN = { run: 'a b/<c>&', probe_tag: 'tb_attrib/probe', sweep_tag: 's', ig_tag: null, epochs: [0, 3, 7], num_examples: 4 };
 
@@ -11,6 +11,7 @@ test('route URLs are relative and encode user data', () => {
   assert.equal(galleryUrl(RUN), './gallery?run=a+b%2F%3Cc%3E%26&sweep_tag=s');
   assert.equal(exampleUrl(RUN, 2, null), './example?run=a+b%2F%3Cc%3E%26&index=2&sweep_tag=s');
   assert.equal(exampleUrl(RUN, 2, 0), './example?run=a+b%2F%3Cc%3E%26&index=2&epoch=0&sweep_tag=s');
+  assert.equal(attributionUrl(RUN, 'tb_attrib/methods/smoothgrad', 2, null), './attribution?run=a+b%2F%3Cc%3E%26&tag=tb_attrib%2Fmethods%2Fsmoothgrad&index=2');
   assert.equal(featureMapsUrl(RUN, 'conv', 1, 3), './feature_maps?run=a+b%2F%3Cc%3E%26&layer=conv&index=1&epoch=3');
 });
 

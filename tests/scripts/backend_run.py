@@ -56,6 +56,10 @@ def compare(models_dir: Path, out: Path) -> None:
                 results[f"{name}/ig_{baseline}/0"] = other.attributions
         for j, g in enumerate(sweep.gradient_list):
             results[f"{name}/sweep/{j}"] = g
+        for method, other in _methods(model, x, data["y"]).items():
+            for j, a in enumerate(other.attribution_list):
+                if a is not None:
+                    results[f"{name}/method_{method}/{j}"] = a
         results[f"{name}/predictions"] = sweep.predictions
         results[f"{name}/delta"] = fixed.delta
         results[f"{name}/auto_relative"] = auto.relative_delta
@@ -66,6 +70,16 @@ def compare(models_dir: Path, out: Path) -> None:
         for variable in model.weights:
             results[f"{name}/weight/{variable.path}"] = keras.ops.convert_to_numpy(variable.value)
     np.savez(out, **results)
+
+
+def _methods(model, x, y) -> dict:
+    """The methods beside IG (tb_attrib.engine.methods) at small settings."""
+    return {
+        "smoothgrad": tb_attrib.smoothgrad(model, x, target=y, samples=6),
+        "smoothgrad_ig": tb_attrib.smoothgrad(model, x, target=y, samples=3, integrated=True,
+                                              steps=12),
+        "guided_ig": tb_attrib.guided_integrated_gradients(model, x, target=y, steps=16),
+    }  # fmt: skip
 
 
 def _kinds() -> dict:
