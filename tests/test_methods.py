@@ -189,7 +189,7 @@ def test_runs_list_methods_and_the_probe_digest(logdir):
     assert [m["name"] for m in runs["plain"]["methods"]] == ["integrated_gradients"]
     # IG stays IG: the method series never stand in for it.
     assert runs["every"]["ig_tag"] == "tb_attrib/integrated_gradients"
-    assert runs["every"]["ig"]["method"] == "riemann_trapezoid"
+    assert runs["every"]["ig"]["method"] == tb_attrib.engine.DEFAULT_METHOD
     # The same probe: the same digest, so the dashboard can compare the two runs.
     assert runs["every"]["probe_digest"] == runs["plain"]["probe_digest"]
     assert len(runs["every"]["probe_digest"]) == 64
