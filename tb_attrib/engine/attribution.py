@@ -312,6 +312,22 @@ class AttributionEngine:
                 held.append(value)
         return attributed, held
 
+    def path_ends(self, x: object, baseline: object = "black", batch_size: int | None = None):
+        """What a method that evaluates the model between ``x`` and its baseline needs
+        (:mod:`tb_attrib.engine.faithfulness`): ``(ends, held, bases, modalities, size)``, the
+        attributed tensors at ``x`` (token ids embedded), the fixed tensors, the baseline of each
+        attributed tensor (a ``"uniform"`` baseline's first draw), each attributed tensor's
+        modality, and the chunk size ``batch_size`` resolves to."""
+        values = self.prepare(x)
+        ends, held = self._path_ends(values)
+        bases = [b[0] for b in self._baselines(baseline, values, ends, 1)]
+        modalities = [
+            m
+            for m, s in zip(self._setup.modalities, self._setup.slots, strict=True)
+            if s.kind != "fixed"
+        ]
+        return ends, held, bases, modalities, self._size(values, batch_size)
+
     def check_baseline(self, x: object, baseline: object) -> None:
         """Raises ValueError (naming the input) unless ``baseline`` fits every input of ``x``."""
         values = self.prepare(x)
