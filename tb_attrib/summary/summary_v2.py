@@ -179,6 +179,7 @@ def integrated_gradients(
     baseline: str | None = None,
     input_specs: Sequence[modalities.InputSpec] | None = None,
     predicted: object = None,
+    trust: Mapping | None = None,
     description: str | None = None,
 ) -> bool:
     """Writes the integrated gradients of one step.
@@ -208,6 +209,9 @@ def integrated_gradients(
         indices and ``result`` an integrated-gradients result over exactly those examples.
         Stored in those examples' records as ``predicted_map`` (``@j``), ``predicted_scale``,
         ``predicted_delta`` and the field ``predicted_target``.
+      trust: Optional checks of the maps (``docs/format.md``, "Trust"): a mapping of names to
+        ``[N]`` arrays (stored in the digest and, one value each, in the examples' records),
+        ``[N, L]`` arrays (the examples' records only) and strings (a field of every record).
       description: Optional Markdown description.
     """
     attributions = _pick(attributions, result, "attributions")
@@ -236,6 +240,8 @@ def integrated_gradients(
     maps = _quantized(arrays, specs, leading=1)
     sums = sum(a.reshape(n, -1).sum(axis=-1) for a in arrays if a is not None)
     second = _predicted_maps(predicted, specs, n)
+    checks, texts = _trust(trust, n)
+    fields.update(texts)
     records = [
         codec.encode_record(
             {**fields, "num_examples": int(n)},
@@ -246,6 +252,7 @@ def integrated_gradients(
                 "score_baseline": score_baseline,
                 "attribution_sum": np.asarray(sums, np.float32),
                 "relative_delta": relative,
+                **{k: v for k, v in checks.items() if v.ndim == 1},
             },
         )
     ]
@@ -255,6 +262,7 @@ def integrated_gradients(
             "score_input": score_input[i],
             "score_baseline": score_baseline[i],
             "relative_delta": relative[i],
+            **{k: v[i] for k, v in checks.items()},
         }
         for tail, (codes, scales) in maps.items():
             example["map" + tail] = codes[i]
@@ -266,6 +274,20 @@ def integrated_gradients(
         head = {**fields, "steps": int(example_steps[i]), "index": i, "target": int(targets[i])}
         records.append(codec.encode_record({**head, **extra}, example))
     return _write(name, metadata.KIND_INTEGRATED_GRADIENTS, records, step, description)
+
+
+def _trust(trust: Mapping | None, n: int) -> tuple[dict, dict]:
+    """``trust`` split into float32 arrays ``[N, ...]`` and string fields."""
+    arrays, fields = {}, {}
+    for key, value in (trust or {}).items():
+        if isinstance(value, str):
+            fields[str(key)] = value
+            continue
+        array = np.ascontiguousarray(value, dtype=np.float32)
+        if array.ndim not in (1, 2) or array.shape[0] != n:
+            raise ValueError(f"trust[{key!r}] must be [N] or [N, L] with N={n}; got {array.shape}")
+        arrays[str(key)] = array
+    return arrays, fields
 
 
 def _predicted_maps(predicted: object, specs, n: int) -> dict[int, dict]:
