@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from tb_attrib.callbacks import base, dashboards, explained
+from tb_attrib.callbacks import base, dashboards, explained, trust
 from tb_attrib.callbacks import probe as probe_lib
 from tb_attrib.engine import (
     CLASSIC_ALPHAS,
@@ -24,6 +24,7 @@ from tb_attrib.engine import (
     validate_steps,
 )
 from tb_attrib.engine import baselines as baselines_lib
+from tb_attrib.engine import faithfulness as faithfulness_lib
 from tb_attrib.engine import inputs as inputs_lib
 from tb_attrib.engine import kernel as kernel_lib
 from tb_attrib.summary import metadata, summary_v2
@@ -46,7 +47,14 @@ class Attributions(base.RunCallback):
       labels; ``interior_gradients/mean_absolute_error/alpha_<a>`` for regression),
       ``interior_gradients/mean_abs_gradient/alpha_<a>`` (the saturation curve) and, with
       ``probe_masks``, ``attributions/localization`` (share of positive attribution on the
-      masked positions).
+      masked positions);
+    - whether the maps can be trusted (:mod:`tb_attrib.callbacks.trust`), in the IG records
+      and as scalars: ``faithfulness/deletion_auc``, ``.../insertion_auc``,
+      ``.../random_auc`` and each against random (``..._minus_random``: deletion below 0 and
+      insertion above 0 mean more faithful than a random order);
+      ``stability/spearman_previous_epoch``; and at sanity epochs
+      ``sanity/randomized_top_layer_spearman`` (high: the maps do not depend on what the top
+      layer learned).
 
     Any Keras model: multiclass, binary, multi-label and regression heads
     (:mod:`tb_attrib.engine.heads`); image, sequence, tabular and token inputs, one or several
@@ -110,6 +118,20 @@ class Attributions(base.RunCallback):
       fixed_inputs: Names of inputs held fixed along the path and not attributed, such as a
         mask input (default None).
       run_name: Sub-directory of ``log_dir`` to write to (default ``"probe"``).
+      faithfulness_fraction: Share of an input's units (pixels, time steps, features, tokens)
+        replaced by the baseline per step of the deletion and insertion curves, in (0, 1)
+        (default 0.2: 5 steps, 14 forward passes per example per written epoch; see
+        :mod:`tb_attrib.engine.faithfulness`); None: no curves.
+      sanity_freq: Run the sanity check by model randomisation every ``sanity_freq``-th
+        written epoch (the 5th, 10th, ... for 5; see :mod:`tb_attrib.engine.randomisation`);
+        default ``"auto"``: every 5th where ``keras.models.clone_model`` can copy the model,
+        else a warning and no check (an int then fails on such a model); None: never.
+      sanity_layer: Name of the layer the sanity check re-initialises (default None: the
+        layer computing the explained output, which must hold weights: a model ending in a
+        weightless ``Activation`` or ``Softmax`` layer names the one below).
+      sanity_steps: Fixed points of the sanity check's IG (default 16, trapezoid rule).
+      faithfulness_baseline: What the curves replace a unit with (default ``"auto"``:
+        ``"blur"`` for image inputs, ``baseline`` for the others; or any ``baseline`` value).
     """
 
     def __init__(
@@ -140,8 +162,16 @@ class Attributions(base.RunCallback):
         embedding_layer: object = None,
         fixed_inputs: Sequence[str] | None = None,
         run_name: str = "probe",
+        faithfulness_fraction: float | None = faithfulness_lib.DEFAULT_FRACTION,
+        sanity_freq: int | str | None = trust.AUTO,
+        sanity_layer: str | None = None,
+        sanity_steps: int = trust.DEFAULT_SANITY_STEPS,
+        faithfulness_baseline: object = "auto",
     ) -> None:
         super().__init__(log_dir, run_name, freq)
+        self._trust = trust.TrustChecks(
+            faithfulness_fraction, sanity_freq, sanity_layer, sanity_steps, faithfulness_baseline
+        )
         kernel_lib.check_backend()
         self.alphas = _named(validate_alphas, "alphas", alphas)
         self.ig_method = _named(quadrature.validate_method, "ig_method", ig_method)
@@ -255,6 +285,7 @@ class Attributions(base.RunCallback):
                 self._targets = heads.resolve_targets(self._head, explicit, outputs, self._labels)
             except ValueError as e:
                 raise ValueError(f"target: {e}") from None
+        self._trust.begin(self.model, engine, self._engine_options, self._head, self._probe.x)
         self._open_writer()
         if self.writes:
             self._engine = engine
@@ -302,6 +333,17 @@ class Attributions(base.RunCallback):
             if self._target_arg == ("label_and_predicted")
             else None
         )
+        checks = self._trust.epoch(
+            epoch,
+            self.freq,
+            self.model,
+            self._engine,
+            x,
+            ig,
+            targets,
+            self.baseline,
+            self.batch_size,
+        )
         largest = max(float(np.abs(g).max()) for g in sweep.gradient_list if g is not None)
         self._warn_about(sweep.finite and ig.finite, largest, epoch)
         self._warn_unconverged(ig, epoch)
@@ -321,8 +363,9 @@ class Attributions(base.RunCallback):
                 attributions=ig.attribution_list,
                 input_specs=self._specs,
                 predicted=predicted,
+                trust=checks.values,
             )
-            self._write_scalars(sweep, ig)
+            self._write_scalars(sweep, ig, checks.scalars)
 
     def _integrated(self, x: object, targets: object):
         return self._engine.integrated_gradients(
@@ -349,9 +392,10 @@ class Attributions(base.RunCallback):
         result = self._integrated(subset, chosen)
         return rows, dataclasses.replace(result, attributions=result.attribution_list)
 
-    def _write_scalars(self, sweep, ig) -> None:
+    def _write_scalars(self, sweep, ig, extra: dict) -> None:
         relative = ig.relative_delta
         scalars = {
+            **extra,
             "attributions/completeness_delta_mean": np.mean(relative),
             "attributions/completeness_delta_max": np.max(relative),
             "attributions/ig_evaluations": np.mean(ig.example_evaluations),
