@@ -26,6 +26,8 @@ import { Player } from './player.js';
 import { STATE_SPEC } from './settings.js';
 import { Store } from './store.js';
 import { themeColors } from './theme.js';
+import { TrustPanel } from './trust.js';
+import { galleryOrder, latestSanity, sanityNotice, stabilityByExample } from './trust_data.js';
 import { UrlSync, loadUrlState } from './urlsync.js';
 import { coerceState } from './urlstate.js';
 import { inputsOf } from './views.js';
@@ -115,7 +117,7 @@ export class Dashboard {
       'webm',
       typeof MediaRecorder !== 'undefined' && Boolean(HTMLCanvasElement.prototype.captureStream),
     );
-    this.gallery = new Gallery({ onSelect: (i) => this.selectExample(i) });
+    this.gallery = new Gallery({ onSelect: (i) => this.selectExample(i), onOrder: () => this.renderFrame() });
     this.player = new Player({
       onSeek: (i) => this.playback.seek(i),
       onStep: (d) => this.playback.step(d),
@@ -125,6 +127,7 @@ export class Dashboard {
     this.igPanel = new IgPanel();
     this.view = new InputPanels();
     this.igPanel.setFigures(this.view.attributionRoot);
+    this.trustPanel = new TrustPanel();
     this.charts = new SaturationCharts();
     this.activations = new ActivationsView({ onLayer: (layer) => this.selectLayer(layer) });
     this.sweepLegend = new Legend('Gradient scale');
@@ -170,14 +173,16 @@ export class Dashboard {
     const igTools = el('div', { class: 'card-tools' }, this.explainToggle, this.outlineToggle, this.igLegend.root);
     this.igCard = card('Integrated gradients', 'ig', igTools, this.igNote, this.igPanel.root);
     this.chartCard = card('Saturation', 'charts', null, this.charts.root);
-    this.igRow = el('div', { class: 'row' }, this.igCard, this.chartCard);
+    this.trustCard = card('Can this map be trusted?', 'trust', null, this.trustPanel.root);
+    // Beside the IG card: saturation over the checks of the map (side by side when wide).
+    this.igRow = el('div', { class: 'row' }, this.igCard, el('div', { class: 'side' }, this.chartCard, this.trustCard));
     this.activationCard = card('Activations', 'activations', this.activations.header, this.activations.grid, this.activations.message);
 
     this.sidebar = el(
       'aside',
       { class: 'sidebar' },
       this.controls.root,
-      el('section', { class: 'gallery-section' }, el('h3', { text: 'Probe examples' }), this.gallery.summary, this.gallery.root),
+      el('section', { class: 'gallery-section' }, el('h3', { text: 'Probe examples' }), this.gallery.orderControl, this.gallery.summary, this.gallery.root),
     );
     this.main = el(
       'main',
@@ -306,9 +311,8 @@ export class Dashboard {
     this.igCard.hidden = !run.ig_tag;
     this.chartCard.hidden = !run.sweep_tag;
     this.banner.hide();
-    if (run.warnings && run.warnings.length) {
-      this.banner.showNotice(`Some series of this run could not be read: ${run.warnings.join('; ')}`);
-    }
+    const warnings = run.warnings && run.warnings.length ? `Some series of this run could not be read: ${run.warnings.join('; ')}` : null;
+    if (warnings) this.banner.showNotice(warnings);
     this.root.dataset.state = 'loading';
     try {
       const { probe, gallery } = await this.store.fetchRun(this.currentEpoch());
@@ -317,9 +321,12 @@ export class Dashboard {
       if (generation !== this.store.generation) return;
       this.store.probe = probe;
       this.store.gallery = gallery;
+      const notice = [warnings, sanityNotice(latestSanity(gallery.ig))].filter(Boolean);
+      if (notice.length) this.banner.showNotice(notice.join(' '));
       this.head = Head.of(probe, run);
       this.useInputs(inputsOf(probe, run));
       this.gallery.setProbe(probe, (input, size) => this.view.thumbnail(input, size), this.head);
+      this.galleryOrderKey = null;
       performance.mark('tb_attrib:gallery');
       this.prepareExample();
       performance.mark('tb_attrib:prepared');
@@ -475,6 +482,7 @@ export class Dashboard {
         const igLegend = { ...legend, view: this.state.view === 'abs' ? 'abs' : 'signed', perMapText: 'no data at this epoch' };
         this.view.renderAttribution({ ig, view: this.state.view, luts, classNames, head, colors, masks, legend: igLegend }, igScales);
         this.igPanel.render({ ig, classNames, head });
+        this.renderTrust(record, predicted, epoch);
       }
       this.explainToggle.hidden = !offered;
       for (const b of this.explainButtons) b.setAttribute('aria-pressed', String(b.dataset.explain === (wantPredicted ? 'predicted' : 'label')));
@@ -510,6 +518,7 @@ export class Dashboard {
       const missing = layer && !layer.epochs.includes(epoch) ? `No feature maps of this layer at epoch ${epoch}.` : null;
       this.activations.render(maps, { luts, message: missing });
     }
+    this.orderGallery();
     this.gallery.update({
       digest: galleryData ? galleryData.sweep.get(epoch) : null,
       selected: this.state.example,
@@ -526,6 +535,31 @@ export class Dashboard {
     if (entry) this.root.dataset.renderedEpoch = String(epoch);
     this.root.dataset.run = run.run;
     this.root.dataset.renderMs = ms.toFixed(2);
+  }
+
+  /** The checks of the label's map (trust.js), hidden for logs without them. */
+  renderTrust(record, predicted, epoch) {
+    const digests = this.store.gallery ? this.store.gallery.ig : new Map();
+    const example = this.state.example;
+    const check = latestSanity(digests, epoch);
+    const present = [...digests.values()].some((d) => d && d.trust);
+    this.trustCard.hidden = !present || predicted;
+    if (!present || predicted) return;
+    const stability = stabilityByExample(digests, this.store.probe.examples.length, epoch)[example];
+    const sanity = check ? { epoch: check.epoch, value: check.values[example], layer: check.layer } : null;
+    this.trustPanel.render({ trust: record ? record.trust : null, settled: stability ? stability.settled : null, sanity, colors: this.themeColors() });
+  }
+
+  /** The gallery in the chosen order, by every written epoch's stability. */
+  orderGallery() {
+    const gallery = this.store.gallery;
+    const key = [gallery, this.gallery.orderSelect.value];
+    if (this.galleryOrderKey && key.every((k, i) => k === this.galleryOrderKey[i])) return;
+    this.galleryOrderKey = key;
+    const digests = gallery ? gallery.ig : new Map();
+    const present = [...digests.values()].some((d) => d && d.trust);
+    const stability = stabilityByExample(digests, this.store.probe.examples.length);
+    this.gallery.setOrder(galleryOrder(stability, key[1]), present ? stability : null);
   }
 
   renderTitle(epoch) {

@@ -9,6 +9,7 @@
 
 import { scalar } from './codec.js';
 import { summarizeCodes, summarizeMaps } from './normalize.js';
+import { trustDigestOf, trustOf } from './trust_data.js';
 
 /** The array-name suffix of model input j ("" for the first). */
 export const suffix = (j) => (j === 0 ? '' : `@${j}`);
@@ -199,7 +200,7 @@ export function parseIg(rec) {
     predicted = { ...shared, ...first, input: 0, inputs: parts, predicted: null };
   }
   const first = inputs[0] || emptyIgMap();
-  return { ...common, ...first, input: 0, inputs, predicted };
+  return { ...common, ...first, input: 0, inputs, predicted, trust: trustOf(rec) };
 }
 
 function emptyIgMap() {
@@ -247,6 +248,7 @@ export function parseGallery(records) {
         targets: g.arrays.targets ? g.arrays.targets.data : null,
         delta: g.arrays.delta ? g.arrays.delta.data : null,
         scoreInput: g.arrays.score_input ? g.arrays.score_input.data : null,
+        trust: trustDigestOf(g),
       });
     }
   });
