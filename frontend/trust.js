@@ -4,9 +4,10 @@
 // randomisation, said plainly when the map barely depends on what the model learned.
 // Modality-independent: it reads only the checks of an IG record (trust_data.js).
 
+import { drawAxes } from './axes.js';
 import { hidpiContext } from './canvas.js';
 import { el, setText } from './dom.js';
-import { formatValue, niceTicks } from './format.js';
+import { formatValue } from './format.js';
 import { HIGH_SANITY, SETTLED } from './trust_data.js';
 
 const WIDTH = 230;
@@ -97,7 +98,8 @@ export class TrustPanel {
     const plotH = HEIGHT - PAD.top - PAD.bottom;
     const x = (f) => PAD.left + f * plotW;
     const y = (v) => PAD.top + plotH - ((v - low) / (high - low)) * plotH;
-    axes(ctx, { x, y, low, high, plotW, plotH }, colors);
+    const plot = { x, y, left: PAD.left, top: PAD.top, plotW, plotH };
+    drawAxes(ctx, plot, { low, high, xTicks: [0, 0.5, 1], xLabel: 'share of units moved', gap: 3 }, colors);
     const line = (ys, color, dashed) => {
       ctx.strokeStyle = color;
       ctx.lineWidth = dashed ? 1.5 : 2;
@@ -118,26 +120,6 @@ export class TrustPanel {
     line(trust.insertion, CURVE_COLORS.insertion, false);
     this.keys.random.firstChild.style.borderColor = colors.muted;
   }
-}
-
-function axes(ctx, { x, y, low, high, plotW, plotH }, colors) {
-  ctx.font = '10px Roboto, sans-serif';
-  ctx.lineWidth = 1;
-  ctx.strokeStyle = colors.grid;
-  ctx.fillStyle = colors.muted;
-  ctx.textAlign = 'right';
-  ctx.textBaseline = 'middle';
-  for (const t of niceTicks(low, high, 4)) {
-    ctx.beginPath();
-    ctx.moveTo(PAD.left, Math.round(y(t)) + 0.5);
-    ctx.lineTo(PAD.left + plotW, Math.round(y(t)) + 0.5);
-    ctx.stroke();
-    ctx.fillText(formatValue(t), PAD.left - 4, y(t));
-  }
-  ctx.textAlign = 'center';
-  ctx.textBaseline = 'top';
-  for (const t of [0, 0.5, 1]) ctx.fillText(formatValue(t), x(t), PAD.top + plotH + 3);
-  ctx.fillText('share of units moved', PAD.left + plotW / 2, PAD.top + plotH + 15);
 }
 
 /** One line on what the curves say. */
