@@ -129,7 +129,7 @@ class Attributions(base.RunCallback):
       sanity_layer: Name of the layer the sanity check re-initialises (default None: the
         layer computing the explained output, which must hold weights: a model ending in a
         weightless ``Activation`` or ``Softmax`` layer names the one below).
-      sanity_steps: Fixed points of the sanity check's IG (default 16, trapezoid rule).
+      sanity_steps: Fixed points of the sanity check's IG (default 8, trapezoid rule).
       faithfulness_baseline: What the curves replace a unit with (default ``"auto"``:
         ``"blur"`` for image inputs, ``baseline`` for the others; or any ``baseline`` value).
     """

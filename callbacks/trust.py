@@ -29,7 +29,7 @@ AUTO = "auto"
 """``sanity_freq="auto"`` (the default): every :data:`DEFAULT_SANITY_FREQ`-th written epoch
 where ``keras.models.clone_model`` can copy the model; a model it cannot copy (subclassed,
 without ``get_config`` / ``from_config``) gets a warning once per fit and no check."""
-DEFAULT_SANITY_STEPS = 16
+DEFAULT_SANITY_STEPS = 8
 SANITY_METHOD = "riemann_trapezoid"
 
 
@@ -94,6 +94,7 @@ class TrustChecks:
         self._copy: randomisation.RandomisedCopy | None = None
         self._copy_engine: AttributionEngine | None = None
         self._every: int | None = None
+        self._removal: object = None  # what removed units become, made once per fit
         self._previous: np.ndarray | None = None
         self.layer_name: str | None = None
 
@@ -154,12 +155,14 @@ class TrustChecks:
         return TrustRecord(values, scalars)
 
     def faithfulness(self, engine, x, attributed, targets, baseline, batch_size):
+        if self._removal is None:  # the probe is fixed: a blurred copy is made once
+            self._removal = faithfulness.removal_baseline(engine, x, baseline, self.removal)
         return faithfulness.evaluate(
             engine,
             x,
             attributed,
             targets,
-            baseline=faithfulness.removal_baseline(engine, baseline, self.removal),
+            baseline=self._removal,
             fraction=self.fraction,
             batch_size=batch_size,
         )

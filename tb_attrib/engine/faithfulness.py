@@ -41,6 +41,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from tb_attrib.engine import baselines as baselines_lib
 from tb_attrib.engine import heads
 from tb_attrib.engine import kernel as kernel_lib
 
@@ -71,25 +72,28 @@ class FaithfulnessResult:
     evaluations: int
 
 
-def removal_baseline(engine, baseline: object, choice: object = "auto") -> object:
-    """What :func:`evaluate` replaces units with: ``choice``, or for ``"auto"`` ``"blur"``
-    for every image input and ``baseline`` (the attributions' own) for the others (a dict
-    by input name for a model of several inputs)."""
+def removal_baseline(engine, x: object, baseline: object, choice: object = "auto") -> object:
+    """What :func:`evaluate` replaces units with: ``choice``, or for ``"auto"`` a blurred copy
+    of every image input (``"blur"``, computed here once, as an array) and ``baseline`` (the
+    attributions' own) for the others (a dict by input name for a model of several inputs)."""
     if not (isinstance(choice, str) and choice == "auto"):
         return choice
     names, modalities = engine.layout.names, engine.modalities
     if "image" not in modalities:
         return baseline
+    values = engine.prepare(x)
+    blurred = {
+        n: baselines_lib.make("blur", v)[0]
+        for n, m, v in zip(names, modalities, values, strict=True)
+        if m == "image"
+    }
     if len(names) == 1:
-        return "blur"
+        return blurred[names[0]]
     given = dict(baseline) if isinstance(baseline, Mapping) else {}
     if isinstance(baseline, list | tuple) and len(baseline) == len(names) and not given:
         given = dict(zip(names, baseline, strict=True))
     default = baseline if not isinstance(baseline, Mapping | list | tuple) else "black"
-    return {
-        n: "blur" if m == "image" else given.get(n, default)
-        for n, m in zip(names, modalities, strict=True)
-    }
+    return {n: blurred[n] if n in blurred else given.get(n, default) for n in names}
 
 
 def validate_fraction(fraction: object) -> float:
