@@ -60,34 +60,15 @@ class TrustChecks:
             removal, Mapping | list | tuple
         ):
             _named("faithfulness_baseline", baselines_lib.validate, removal)
-        self.removal = removal
         if fraction is not None:
             fraction = _named("faithfulness_fraction", faithfulness.validate_fraction, fraction)
-        if (
-            sanity_freq is not None
-            and sanity_freq != AUTO
-            and (
-                isinstance(sanity_freq, bool) or not isinstance(sanity_freq, int) or sanity_freq < 1
-            )
-        ):
-            raise ValueError(
-                "sanity_freq must be a positive int (check every sanity_freq-th written epoch), "
-                f"'auto' (every {DEFAULT_SANITY_FREQ}th where the model can be copied) or None "
-                f"(never); got {sanity_freq!r}"
-            )
         if sanity_layer is not None and not isinstance(sanity_layer, str):
             raise ValueError(f"sanity_layer must be a layer name or None; got {sanity_layer!r}")
-        least = quadrature.min_steps(SANITY_METHOD)
-        if (
-            isinstance(sanity_steps, bool)
-            or not isinstance(sanity_steps, int)
-            or (sanity_steps < least)
-        ):
-            raise ValueError(f"sanity_steps must be an int >= {least}; got {sanity_steps!r}")
+        self.removal = removal
         self.fraction = fraction
-        self.sanity_freq = sanity_freq
+        self.sanity_freq = _check_sanity_freq(sanity_freq)
         self.sanity_layer = sanity_layer
-        self.sanity_steps = sanity_steps
+        self.sanity_steps = _check_sanity_steps(sanity_steps)
         self._reset()
 
     def _reset(self) -> None:
@@ -155,6 +136,7 @@ class TrustChecks:
         return TrustRecord(values, scalars)
 
     def faithfulness(self, engine, x, attributed, targets, baseline, batch_size):
+        """The curves of the maps ``attributed`` (:func:`faithfulness.evaluate`)."""
         if self._removal is None:  # the probe is fixed: a blurred copy is made once
             self._removal = faithfulness.removal_baseline(engine, x, baseline, self.removal)
         return faithfulness.evaluate(
@@ -168,12 +150,14 @@ class TrustChecks:
         )
 
     def stability(self, units: np.ndarray) -> np.ndarray:
+        """Each map's Spearman rho with the previous written epoch's (NaN at the first)."""
         previous, self._previous = self._previous, units
         if previous is None or previous.shape != units.shape:
             return np.full(units.shape[0], np.nan, np.float32)
         return rank.spearman(units, previous)
 
     def sanity(self, model, x, units, modalities, targets, baseline, batch_size) -> np.ndarray:
+        """Each map's Spearman rho with the map of the copy whose top layer is re-initialised."""
         self._copy.sync(model)
         self._copy_engine.model = self._copy.model
         result = self._copy_engine.integrated_gradients(
@@ -186,6 +170,25 @@ class TrustChecks:
         )
         attributed = [a for a in result.attribution_list if a is not None]
         return rank.spearman(faithfulness.unit_maps(attributed, modalities), units)
+
+
+def _check_sanity_freq(value: object) -> int | str | None:
+    if value is None or value == AUTO:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            "sanity_freq must be a positive int (check every sanity_freq-th written epoch), "
+            f"'auto' (every {DEFAULT_SANITY_FREQ}th where the model can be copied) or None "
+            f"(never); got {value!r}"
+        )
+    return value
+
+
+def _check_sanity_steps(value: object) -> int:
+    least = quadrature.min_steps(SANITY_METHOD)
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise ValueError(f"sanity_steps must be an int >= {least}; got {value!r}")
+    return value
 
 
 def _output_layer(model, engine: AttributionEngine) -> str | None:
