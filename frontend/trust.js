@@ -68,10 +68,10 @@ export class TrustPanel {
     const t = trust || {};
     setText(this.stats.deletion, curves ? `${formatValue(t.deletionAuc)} (random ${formatValue(t.randomAuc)})` : '—');
     setText(this.stats.insertion, curves ? `${formatValue(t.insertionAuc)} (random ${formatValue(t.randomAuc)})` : '—');
-    const stable = Number.isFinite(t.stability) ? `ρ = ${formatValue(t.stability, 2)}` : 'first written epoch';
+    const stable = Number.isFinite(t.stability) ? `ρ = ${formatRho(t.stability)}` : 'first written epoch';
     setText(this.stats.stability, trust ? `${stable}${settled === null ? ', still changing' : `, settled at epoch ${settled}`}` : '—');
     const high = Boolean(sanity && Number.isFinite(sanity.value) && sanity.value >= HIGH_SANITY);
-    setText(this.stats.sanity, sanity ? `ρ = ${formatValue(sanity.value, 2)} (epoch ${sanity.epoch})` : 'not run yet');
+    setText(this.stats.sanity, sanity ? `ρ = ${formatRho(sanity.value)} (epoch ${sanity.epoch})` : 'not run yet');
     this.stats.sanity.classList.toggle('bad', high);
     setText(this.verdict, curves ? verdict(t) : '');
     this.warning.hidden = !high;
@@ -79,7 +79,7 @@ export class TrustPanel {
       const layer = sanity.layer ? ` '${sanity.layer}'` : '';
       setText(
         this.warning,
-        `Sanity check failed at epoch ${sanity.epoch}: this map barely changes when the top layer${layer} is re-initialised (ρ = ${formatValue(sanity.value, 2)}). It shows the input more than what the model learned.`,
+        `Sanity check failed at epoch ${sanity.epoch}: this map barely changes when the top layer${layer} is re-initialised (ρ = ${formatRho(sanity.value)}). It shows the input more than what the model learned.`,
       );
     }
   }
@@ -120,6 +120,11 @@ export class TrustPanel {
     line(trust.insertion, CURVE_COLORS.insertion, false);
     this.keys.random.firstChild.style.borderColor = colors.muted;
   }
+}
+
+/** A correlation with two decimals ("0.90", not "0.9" for 0.896: it is compared with 0.9). */
+function formatRho(v) {
+  return Number.isFinite(v) ? v.toFixed(2).replace('-', '−') : 'NaN';
 }
 
 /** One line on what the curves say. */
