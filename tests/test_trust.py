@@ -11,6 +11,7 @@ import scipy.stats
 from conftest import series_records, tb_provider
 from tensorboard import context
 
+import tb_attrib
 from tb_attrib.callbacks import Attributions
 from tb_attrib.engine import AttributionEngine, faithfulness, randomisation, rank
 
@@ -235,6 +236,10 @@ def test_the_callback_writes_the_checks_of_every_epoch(tmp_path):
             assert curves["deletion"].shape == curves["fractions"].shape == (6,)
             assert curves["deletion"][0] == pytest.approx(curves["insertion"][-1])
             assert curves["deletion_auc"] == pytest.approx(arrays["deletion_auc"][i])
+    loaded = tb_attrib.load(tmp_path)["probe"].trust  # the notebook reader: the same numbers
+    assert loaded["deletion"].shape == (4, 6, 6)
+    np.testing.assert_array_equal(loaded["random_auc"][3], records[3][0].arrays["random_auc"])
+    assert np.isnan(loaded["sanity"][[0, 2]]).all() and np.isfinite(loaded["sanity"][[1, 3]]).all()
     deletion = _scalars(tmp_path, "faithfulness/deletion_auc")
     assert sorted(deletion) == [0, 1, 2, 3]
     minus = _scalars(tmp_path, "faithfulness/deletion_auc_minus_random")
