@@ -32,7 +32,7 @@ export class TrustPanel {
     };
     this.table = el(
       'dl',
-      { class: 'ig-stats trust-stats' },
+      { class: 'trust-stats' },
       ...row('deletion', 'Deletion AUC', 'area under the score as the highest-attributed units are replaced by the baseline; lower than the random order is better'),
       ...row('insertion', 'Insertion AUC', 'area under the score as the highest-attributed units are put back into the baseline; higher than the random order is better'),
       ...row('stability', 'Stability', `Spearman ρ with this example’s map at the previous written epoch; settled once it stays above ${SETTLED}`),
