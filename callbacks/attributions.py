@@ -123,9 +123,8 @@ class Attributions(base.RunCallback):
         (default 0.2: 5 steps, 14 forward passes per example per written epoch; see
         :mod:`tb_attrib.engine.faithfulness`); None: no curves.
       sanity_freq: Run the sanity check by model randomisation every ``sanity_freq``-th
-        written epoch (the 5th, 10th, ... for 5; see :mod:`tb_attrib.engine.randomisation`);
-        default ``"auto"``: every 5th where ``keras.models.clone_model`` can copy the model,
-        else a warning and no check (an int then fails on such a model); None: never.
+        written epoch (default 5: the 5th, 10th, ...; see
+        :mod:`tb_attrib.engine.randomisation`); None: never.
       sanity_layer: Name of the layer the sanity check re-initialises (default None: the
         layer computing the explained output, which must hold weights: a model ending in a
         weightless ``Activation`` or ``Softmax`` layer names the one below).
@@ -163,7 +162,7 @@ class Attributions(base.RunCallback):
         fixed_inputs: Sequence[str] | None = None,
         run_name: str = "probe",
         faithfulness_fraction: float | None = faithfulness_lib.DEFAULT_FRACTION,
-        sanity_freq: int | str | None = trust.AUTO,
+        sanity_freq: int | None = trust.DEFAULT_SANITY_FREQ,
         sanity_layer: str | None = None,
         sanity_steps: int = trust.DEFAULT_SANITY_STEPS,
         faithfulness_baseline: object = "auto",
@@ -285,7 +284,7 @@ class Attributions(base.RunCallback):
                 self._targets = heads.resolve_targets(self._head, explicit, outputs, self._labels)
             except ValueError as e:
                 raise ValueError(f"target: {e}") from None
-        self._trust.begin(self.model, engine, self._engine_options, self._head, self._probe.x)
+        self._trust.begin(self.model, engine)
         self._open_writer()
         if self.writes:
             self._engine = engine
@@ -336,7 +335,6 @@ class Attributions(base.RunCallback):
         checks = self._trust.epoch(
             epoch,
             self.freq,
-            self.model,
             self._engine,
             x,
             ig,

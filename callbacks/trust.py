@@ -3,7 +3,7 @@
 - Faithfulness (:mod:`tb_attrib.engine.faithfulness`): deletion, insertion and random-order
   curves of each example, every written epoch (``faithfulness_fraction``; None: off).
 - Sanity check by model randomisation (:mod:`tb_attrib.engine.randomisation`): every
-  ``sanity_freq``-th written epoch, IG at ``sanity_steps`` fixed points on a copy of the model
+  ``sanity_freq``-th written epoch, IG at ``sanity_steps`` fixed points of the model
   whose top layer is re-initialised, and each example's Spearman correlation with its map.
 - Stability: each example's Spearman correlation with its map of the previous written epoch
   of this ``fit`` (NaN at the first).
@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -25,10 +24,6 @@ from tb_attrib.engine import baselines as baselines_lib
 from tb_attrib.engine import forward as forward_lib
 
 DEFAULT_SANITY_FREQ = 5
-AUTO = "auto"
-"""``sanity_freq="auto"`` (the default): every :data:`DEFAULT_SANITY_FREQ`-th written epoch
-where ``keras.models.clone_model`` can copy the model; a model it cannot copy (subclassed,
-without ``get_config`` / ``from_config``) gets a warning once per fit and no check."""
 DEFAULT_SANITY_STEPS = 8
 SANITY_METHOD = "riemann_trapezoid"
 
@@ -72,44 +67,29 @@ class TrustChecks:
         self._reset()
 
     def _reset(self) -> None:
-        self._copy: randomisation.RandomisedCopy | None = None
         self._copy_engine: AttributionEngine | None = None
-        self._every: int | None = None
         self._removal: object = None  # what removed units become, made once per fit
         self._previous: np.ndarray | None = None
         self.layer_name: str | None = None
 
-    def begin(self, model, engine: AttributionEngine, options: dict, head, x) -> None:
+    def begin(self, model, engine: AttributionEngine) -> None:
         """Per ``fit``: forgets the previous maps and, with ``sanity_freq``, picks the layer
-        and copies the model (ValueError naming ``sanity_layer`` or ``sanity_freq``)."""
+        (ValueError naming ``sanity_layer``) and sets up the randomised view of the model."""
         self._reset()
         if self.sanity_freq is None:
             return
         top = _output_layer(model, engine)
         layer = randomisation.choose_layer(model, self.sanity_layer, top)
         self.layer_name = layer.name
-        try:
-            self._copy = randomisation.RandomisedCopy(model, layer.name, x)
-        except randomisation.CopyError as e:
-            if self.sanity_freq != AUTO:
-                raise ValueError(str(e)) from None
-            warnings.warn(
-                f"tb_attrib: no sanity check in this fit: {e}", RuntimeWarning, stacklevel=4
-            )
-            return
-        self._every = DEFAULT_SANITY_FREQ if self.sanity_freq == AUTO else self.sanity_freq
-        self._copy_engine = AttributionEngine(
-            self._copy.model,
-            **{**options, "head": head.kind},
-            output_kind=head.output_kind,
-        )
+        self._copy_engine = engine.with_model(randomisation.RandomisedView(model, layer))
 
     def due(self, epoch: int, freq: int) -> bool:
         """Whether the sanity check runs at ``epoch``: every ``sanity_freq``-th written epoch
         counted from epoch 0 (the 5th, 10th, ... by default), so a resumed run keeps them."""
-        return self._every is not None and (epoch // freq + 1) % self._every == 0
+        every = self.sanity_freq if self._copy_engine is not None else None
+        return every is not None and (epoch // freq + 1) % every == 0
 
-    def epoch(self, epoch, freq, model, engine, x, ig, targets, baseline, batch_size):
+    def epoch(self, epoch, freq, engine, x, ig, targets, baseline, batch_size):
         """The checks of one written epoch, from its IG result ``ig``."""
         attributed = [a for a in ig.attribution_list if a is not None]
         modalities = [
@@ -127,9 +107,7 @@ class TrustChecks:
         if np.any(np.isfinite(values["stability"])):
             scalars["stability/spearman_previous_epoch"] = np.nanmean(values["stability"])
         if self.due(epoch, freq):
-            values["sanity"] = self.sanity(
-                model, x, units, modalities, targets, baseline, batch_size
-            )
+            values["sanity"] = self.sanity(x, units, modalities, targets, baseline, batch_size)
             values["sanity_layer"] = self.layer_name
             if np.any(np.isfinite(values["sanity"])):
                 scalars["sanity/randomized_top_layer_spearman"] = np.nanmean(values["sanity"])
@@ -156,10 +134,8 @@ class TrustChecks:
             return np.full(units.shape[0], np.nan, np.float32)
         return rank.spearman(units, previous)
 
-    def sanity(self, model, x, units, modalities, targets, baseline, batch_size) -> np.ndarray:
+    def sanity(self, x, units, modalities, targets, baseline, batch_size) -> np.ndarray:
         """Each map's Spearman rho with the map of the copy whose top layer is re-initialised."""
-        self._copy.sync(model)
-        self._copy_engine.model = self._copy.model
         result = self._copy_engine.integrated_gradients(
             x,
             target=targets,
@@ -172,14 +148,13 @@ class TrustChecks:
         return rank.spearman(faithfulness.unit_maps(attributed, modalities), units)
 
 
-def _check_sanity_freq(value: object) -> int | str | None:
-    if value is None or value == AUTO:
+def _check_sanity_freq(value: object) -> int | None:
+    if value is None:
         return value
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(
-            "sanity_freq must be a positive int (check every sanity_freq-th written epoch), "
-            f"'auto' (every {DEFAULT_SANITY_FREQ}th where the model can be copied) or None "
-            f"(never); got {value!r}"
+            "sanity_freq must be a positive int (check every sanity_freq-th written epoch) "
+            f"or None (never); got {value!r}"
         )
     return value
 

@@ -36,7 +36,7 @@ export class TrustPanel {
       ...row('deletion', 'Deletion AUC', 'area under the score as the highest-attributed units are replaced by the baseline; lower than the random order is better'),
       ...row('insertion', 'Insertion AUC', 'area under the score as the highest-attributed units are put back into the baseline; higher than the random order is better'),
       ...row('stability', 'Stability', `Spearman ρ with this example’s map at the previous written epoch; settled once it stays above ${SETTLED}`),
-      ...row('sanity', 'Sanity check', 'Spearman ρ with the map of a copy of the model whose top layer is re-initialised (Adebayo et al., 2018); low is good'),
+      ...row('sanity', 'Sanity check', 'Spearman ρ with the map of the model with its top layer re-initialised (Adebayo et al., 2018); low is good'),
     );
     this.verdict = el('p', { class: 'trust-verdict', 'data-role': 'trust-verdict' });
     this.warning = el('p', { class: 'trust-warning', 'data-role': 'sanity-warning', hidden: true });

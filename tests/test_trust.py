@@ -126,23 +126,32 @@ def _cnn(top_activation=False):
     return keras.Model(inputs, out)
 
 
-def test_the_copy_reinitialises_only_its_top_layer_and_never_the_model():
+def test_the_view_is_the_model_with_a_fresh_top_layer_and_never_touches_it():
     keras.utils.set_random_seed(0)
     model = _cnn()
     before = [w.copy() for w in model.get_weights()]
-    copy = randomisation.RandomisedCopy(model, "d")
-    copy.sync(model)
-    for mine, theirs, layer in zip(copy.model.layers, model.layers, range(9), strict=False):
-        same = all(
-            np.array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
-            for a, b in zip(mine.weights, theirs.weights, strict=True)
-        )
-        assert same == (mine.name != "d"), (layer, mine.name)
+    x = np.random.default_rng(0).uniform(size=(5, 6, 6, 1)).astype(np.float32)
+    view = randomisation.RandomisedView(model, model.get_layer("d"))
+    fresh = [keras.ops.convert_to_numpy(view._fresh[id(v)]) for v in model.get_layer("d").weights]
+    # The same network by hand: the model's weights, the top layer's replaced.
+    twin = keras.models.clone_model(model)
+    twin.set_weights(before[:-2] + fresh)
+    got = keras.ops.convert_to_numpy(view(x))
+    np.testing.assert_allclose(got, twin.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(got, model.predict(x, verbose=0), atol=1e-3)
     for a, b in zip(model.get_weights(), before, strict=True):
         np.testing.assert_array_equal(a, b)
-    first = copy.model.layers[-1].get_weights()[0].copy()
-    copy.sync(model)  # seeded: the same random top layer at every check
-    np.testing.assert_array_equal(copy.model.layers[-1].get_weights()[0], first)
+    assert not np.array_equal(fresh[0], before[-2])  # a fresh kernel, seeded:
+    again = randomisation.RandomisedView(model, model.get_layer("d"))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(again._fresh[id(model.layers[-1].kernel)]), fresh[0]
+    )
+    # A later weight of the model is read at the next call: the view follows training.
+    model.get_layer("conv").kernel.assign(model.get_layer("conv").kernel * 2.0)
+    twin.get_layer("conv").kernel.assign(twin.get_layer("conv").kernel * 2.0)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(view(x)), twin.predict(x, verbose=0), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_a_weightless_top_layer_names_the_layer_to_use():
@@ -181,6 +190,7 @@ def _fit(model, callback, epochs=2, seen=None):
         (dict(sanity_freq=0), "sanity_freq must be a positive int"),
         (dict(sanity_freq=2.5), "sanity_freq must be a positive int"),
         (dict(sanity_freq="often"), "sanity_freq must be a positive int"),
+        (dict(sanity_freq=-1), "sanity_freq must be a positive int"),
         (dict(sanity_layer=3), "sanity_layer must be a layer name"),
         (dict(sanity_steps=1), "sanity_steps must be an int >= 2"),
         (dict(faithfulness_baseline="grey"), "faithfulness_baseline must be one of"),
@@ -249,8 +259,8 @@ def test_the_callback_writes_the_checks_of_every_epoch(tmp_path):
     assert sorted(_scalars(tmp_path, "stability/spearman_previous_epoch")) == [1, 2, 3]
 
 
-def test_off_switches_and_a_model_that_cannot_be_copied(tmp_path):
-    class Net(keras.Model):
+def test_off_switches_and_a_subclassed_model(tmp_path):
+    class Net(keras.Model):  # no get_config: it could not be copied, and need not be
         def __init__(self, width):
             super().__init__()
             self.flat = keras.layers.Flatten()
@@ -260,10 +270,10 @@ def test_off_switches_and_a_model_that_cannot_be_copied(tmp_path):
             return self.head(self.flat(x))
 
     x, y = _data(4)
-    with pytest.warns(RuntimeWarning, match="no sanity check in this fit.*could not copy"):
-        _fit(Net(2), Attributions(tmp_path / "auto", x, y, ig_steps=8))
-    with pytest.raises(ValueError, match="sanity_freq: the sanity check runs on a copy"):
-        _fit(Net(2), Attributions(tmp_path / "asked", x, y, sanity_freq=1, ig_steps=8))
+    _fit(Net(2), Attributions(tmp_path / "sub", x, y, sanity_freq=1, ig_steps=8))
+    digest = series_records(tmp_path / "sub", "tb_attrib/integrated_gradients")[1][0]
+    assert digest.fields["sanity_layer"].startswith("dense")
+    assert digest.arrays["sanity"].shape == (4,)
     off = Attributions(tmp_path / "off", x, y, faithfulness_fraction=None, sanity_freq=None)
     _fit(_cnn(top_activation=True), off)
     digest = series_records(tmp_path / "off", "tb_attrib/integrated_gradients")[1][0]

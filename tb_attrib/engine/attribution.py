@@ -29,6 +29,7 @@ keeping gradients, so memory is bounded by ``batch_size``, not by ``steps``.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import weakref
@@ -327,6 +328,22 @@ class AttributionEngine:
             if s.kind != "fixed"
         ]
         return ends, held, bases, modalities, self._size(values, batch_size)
+
+    def with_model(self, view: object) -> AttributionEngine:
+        """An engine set up as this one (layout, slots, output, head) whose kernel runs
+        ``view`` instead of the model: an object that calls like the model and has its
+        ``stateless_call`` and variables, such as the model with some weights replaced
+        (:class:`tb_attrib.engine.randomisation.RandomisedView`). Call :meth:`prepare` first."""
+        setup = self._setup
+        run = forward.build(view, setup.layout, setup.slots, setup.output_key)
+        old = setup.kernel
+        attributed = [(shape, "float32") for shape in old.shapes]
+        other = copy.copy(self)
+        other.model = view
+        other._setup = dataclasses.replace(
+            setup, kernel=kernel_lib.make(run, attributed, old.fixed, view)
+        )
+        return other
 
     def check_baseline(self, x: object, baseline: object) -> None:
         """Raises ValueError (naming the input) unless ``baseline`` fits every input of ``x``."""

@@ -9,12 +9,12 @@ example's map of the copy and of the real model, over the example's units
 depend on what the top of the network learned: it shows the input (its edges, its zeros)
 more than the model.
 
-:class:`RandomisedCopy` copies the model once per ``fit`` with ``keras.models.clone_model``
-(Functional and Sequential models; a subclassed model through its ``get_config`` /
-``from_config``), and at each check copies the trained weights into it and re-initialises the
-chosen layer with that layer's own initialisers, seeded, so every check uses the same random
-top layer. It works alike on every Keras backend: only ``get_weights``, ``set_weights`` and
-``assign`` are used.
+:class:`RandomisedView` is that copy without copying anything: the model's own code run by
+``model.stateless_call`` on the model's current weights, read at every call, with the chosen
+layer's replaced by values drawn once from that layer's own initialisers, seeded, so every
+check uses the same random top layer. It works for every model (Functional, Sequential,
+subclassed) and alike on every Keras backend, and costs no second set of weights; nothing of
+the model is ever assigned.
 """
 
 from __future__ import annotations
@@ -22,10 +22,6 @@ from __future__ import annotations
 import numpy as np
 
 DEFAULT_SEED = 1234
-
-
-class CopyError(ValueError):
-    """The model cannot be copied for the check."""
 
 
 def layers_with_weights(model: object) -> list[str]:
@@ -69,60 +65,62 @@ def choose_layer(model: object, name: str | None = None, top: str | None = None)
     )
 
 
-def _named(layers: list, name: str):
-    return next(layer for layer in layers if layer.name == name)
+class _Value:
+    """Stands for a variable in :attr:`RandomisedView.trainable_variables`: its ``value``."""
+
+    def __init__(self, value) -> None:
+        self.value = value
 
 
-def clone(model: object, x_sample: object = None):
-    """A copy of ``model`` with its own variables (not yet holding the model's weights).
+class RandomisedView:
+    """The model with the chosen layer's weights replaced by freshly initialised ones.
 
-    Raises:
-      CopyError: the model cannot be copied (a subclassed model without a working
-        ``get_config`` / ``from_config``).
-    """
-    import keras
-
-    try:
-        copy = keras.models.clone_model(model)
-    except Exception as e:  # subclassed models without from_config raise many kinds
-        raise CopyError(
-            "sanity_freq: the sanity check runs on a copy of the model, and "
-            f"keras.models.clone_model could not copy this {type(model).__name__} "
-            f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); give the model "
-            "get_config() (and from_config()), or pass sanity_freq=None"
-        ) from None
-    if not copy.built and x_sample is not None:
-        copy(x_sample, training=False)
-    return copy
-
-
-class RandomisedCopy:
-    """A copy of a model whose chosen layer is re-initialised at every :meth:`sync`.
+    Nothing is copied or assigned: the view runs the model's own code through
+    ``model.stateless_call`` with the model's current variable values, read at every call,
+    except the chosen layer's, drawn once from that layer's own initialisers, seeded.
+    Everything else (layers, inputs, ``stateless_call``) is the model's. The engine's kernels
+    call it as they call a model: ``view(inputs, training=False)`` on TensorFlow and PyTorch;
+    on JAX through ``stateless_call`` with the values of :attr:`trainable_variables` and
+    :attr:`non_trainable_variables`.
 
     Args:
       model: The trained Keras model (read, never written).
-      layer_name: Name of the layer to re-initialise (:func:`choose_layer`).
-      x_sample: A batch to build a copied subclassed model with (default None).
+      layer: The layer to re-initialise (:func:`choose_layer`).
       seed: Seed of the re-initialisation (default :data:`DEFAULT_SEED`).
     """
 
-    def __init__(self, model, layer_name: str, x_sample=None, seed: int = DEFAULT_SEED):
-        self.model = clone(model, x_sample)
-        self.layer = _named(list(self.model.layers), layer_name)
-        self.seed = seed
-        mine = [tuple(w.shape) for w in self.model.weights]
-        theirs = [tuple(w.shape) for w in model.weights]
-        if mine != theirs:
-            raise CopyError(
-                "sanity_freq: the copy of the model made by keras.models.clone_model does not "
-                "hold the same weights as the model; pass sanity_freq=None"
-            )
+    def __init__(self, model, layer, seed: int = DEFAULT_SEED) -> None:
+        import keras
 
-    def sync(self, model) -> None:
-        """Copies ``model``'s current weights, then re-initialises the chosen layer."""
-        self.model.set_weights(model.get_weights())
-        for k, variable in enumerate(self.layer.weights):
-            variable.assign(_initial_value(self.layer, variable, self.seed + k))
+        self.model = model
+        self.layer = layer
+        self._fresh = {
+            id(v): keras.ops.convert_to_tensor(_initial_value(layer, v, seed + k))
+            for k, v in enumerate(layer.weights)
+        }
+
+    def __getattr__(self, name: str):
+        return getattr(self.model, name)
+
+    def _values(self, variables) -> list:
+        return [self._fresh.get(id(v), v.value) for v in variables]
+
+    @property
+    def trainable_variables(self) -> list:
+        return [_Value(v) for v in self._values(self.model.trainable_variables)]
+
+    @property
+    def non_trainable_variables(self) -> list:
+        return [_Value(v) for v in self._values(self.model.non_trainable_variables)]
+
+    def __call__(self, inputs, training: bool = False):
+        out, _ = self.model.stateless_call(
+            self._values(self.model.trainable_variables),
+            self._values(self.model.non_trainable_variables),
+            inputs,
+            training=False,
+        )
+        return out
 
 
 def _initial_value(layer, variable, seed: int) -> np.ndarray:
