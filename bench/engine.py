@@ -39,6 +39,8 @@ fixed seed), and printed as Markdown tables; ``docs/benchmarks.md`` ("Engine") r
     (``Attributions(methods=...)``, off by default: SmoothGrad, SmoothGrad on IG, Guided IG) at
     its default options on the trained network, against the callback's IG in rotating order:
     seconds per written epoch and the share of a demo epoch it would add.
+    ``Attributions`` timed and their evaluations counted, and the checks of the maps
+    (faithfulness curves, stability, the sanity check every 5th written epoch) timed apart.
 (d) **Memory.** Peak resident memory added by one IG call, each configuration in a fresh
     subprocess (the kernel's high-water mark, reset before the call, plus psutil sampling):
     3000 steps on 16 examples at the default ``batch_size``, a sweep of batch sizes, and the
@@ -780,6 +782,65 @@ class EngineRecorder:
             setattr(engine, kind, run)
 
 
+class TrustRecorder:
+    """Times the checks of the maps inside ``Attributions`` (issue 14) by epoch: the
+    faithfulness curves, stability and the sanity check (wraps the instance methods)."""
+
+    KINDS = ("faithfulness", "stability", "sanity")
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, dict[int, float]] = {kind: {} for kind in self.KINDS}
+        self.epoch = 0
+
+    def attach(self, checks) -> None:
+        epoch_method = checks.epoch
+
+        def epoch(epoch_number, *args, **kwargs):
+            self.epoch = epoch_number
+            return epoch_method(epoch_number, *args, **kwargs)
+
+        checks.epoch = epoch
+        for kind in self.KINDS:
+            method = getattr(checks, kind)
+
+            def run(*args, _method=method, _kind=kind, **kwargs):
+                start = time.perf_counter()
+                result = _method(*args, **kwargs)
+                spent = self.seconds[_kind]
+                spent[self.epoch] = spent.get(self.epoch, 0.0) + time.perf_counter() - start
+                return result
+
+            setattr(checks, kind, run)
+
+    def rows(self, epochs: Sequence[int], epoch_seconds: dict[int, float]) -> list[list[str]]:
+        """Per check: seconds at its first run in ``epochs`` (the sanity check's copy traces
+        its functions then) and at the later ones, and its share of the epoch averaged over
+        ``epochs`` without that first run's tracing (the every-5th cost spread over all)."""
+        rows, total = [], [0.0] * len(epochs)
+        for kind in self.KINDS:
+            ran = [e for e in epochs if e in self.seconds[kind]]
+            later = [self.seconds[kind][e] for e in ran[1:]] or [
+                self.seconds[kind].get(ran[0], 0.0) if ran else 0.0
+            ]
+            steady = statistics.median(later)
+            shares = [
+                (steady if e in self.seconds[kind] else 0.0) / epoch_seconds[e] for e in epochs
+            ]
+            total = [t + s for t, s in zip(total, shares, strict=True)]
+            first = self.seconds[kind][ran[0]] if ran else 0.0
+            rows.append(
+                [
+                    kind,
+                    ", ".join(map(str, ran)) if len(ran) < len(epochs) else "every one",
+                    f"{first:.3f}",
+                    f"{steady:.3f}",
+                    f"{statistics.mean(shares):.2%}",
+                ]
+            )
+        rows.append(["**the three checks**", "", "", "", f"**{statistics.mean(total):.2%}**"])
+        return rows
+
+
 def measure_callbacks(config: Config, seed: int) -> None:
     """Trains the ReLU demo network as ``demo_train.py`` does at its defaults (training set
     size, epochs, probe, callbacks) and prints each callback's share of the epoch."""
@@ -797,17 +858,21 @@ def measure_callbacks(config: Config, seed: int) -> None:
                 data.probe_y,
                 class_names=data.class_names,
                 probe_masks=data.probe_masks,
+                sanity_layer="class_maps",  # as demo_train.py names it
             ),
             "ActivationSummaries": ActivationSummaries(logdir, data.probe_x),
             "WeightHistograms": WeightHistograms(logdir),
         }
         recorder = EngineRecorder()
+        checks = TrustRecorder()
         attributions = ours["Attributions"]
+
+        def attach() -> None:
+            recorder.attach(attributions._engine)
+            checks.attach(attributions._trust)
+
         timers = {
-            name: HookTimer(
-                cb,
-                (lambda: recorder.attach(attributions._engine)) if name == "Attributions" else None,
-            )
+            name: HookTimer(cb, attach if name == "Attributions" else None)
             for name, cb in ours.items()
         }
         theirs = []
@@ -873,6 +938,17 @@ def measure_callbacks(config: Config, seed: int) -> None:
         + ", ".join(f"{c[1]:.2f} s ({c[2]:.0f})" for c in ig_calls)
         + " per epoch (in brackets: mean gradient evaluations per example)."
     )
+    say(
+        "\nInside Attributions, the checks of the maps (issue 14), each epoch's cost over "
+        "that epoch's wall time, averaged over the epochs above:\n"
+    )
+    say(
+        markdown_table(
+            ["check", "epochs it ran", "first run s", "later runs s", "mean share of an epoch"],
+            checks.rows(steady, clock.seconds),
+        )
+    )
+    removal_baselines(model, data)
     if config.demo_train_size != DEMO_TRAIN_SIZE:
         say(
             f"(Shorter epochs than the demo's {DEMO_TRAIN_SIZE} examples: shares are larger "
@@ -991,6 +1067,55 @@ def measure_epochs(config: Config, seed: int) -> None:
         f"\n- {before / after:.2f}x fewer evaluations per example than the previous default "
         f"(goal >= 1.5x at the same or smaller map error: "
         f"{'met' if before / after >= 1.5 and not worse else 'MISSED'})"
+    )
+
+
+def removal_baselines(model, data: DemoData) -> None:
+    """Faithfulness of the trained network's IG maps (black baseline) when removed pixels
+    become black, as IG's baseline, or a blurred copy (``faithfulness_baseline="auto"``)."""
+    from tb_attrib.engine import AttributionEngine, faithfulness, heads
+
+    engine = AttributionEngine(model)
+    outputs = engine.outputs(data.probe_x)
+    targets = heads.resolve_targets(engine.head(data.probe_x), None, outputs, data.probe_y)
+    ig = engine.integrated_gradients(data.probe_x, target=targets)
+    rows = []
+    for removal in ("black", "blur"):
+        for fraction in (0.2, 0.1, 0.05):
+            r = faithfulness.evaluate(
+                engine,
+                data.probe_x,
+                [ig.attributions],
+                targets,
+                baseline=removal,
+                fraction=fraction,
+            )
+            n = len(r.deletion_auc)
+            rows.append(
+                [
+                    removal,
+                    f"{fraction:g}",
+                    f"{r.deletion_auc.mean():.3f}",
+                    f"{r.insertion_auc.mean():.3f}",
+                    f"{r.random_auc.mean():.3f}",
+                    f"{int((r.deletion_auc < r.random_auc).sum())}/{n}",
+                    f"{int((r.insertion_auc > r.random_auc).sum())}/{n}",
+                ]
+            )
+    say("\nFaithfulness of the trained network's IG maps by what removed pixels become:\n")
+    say(
+        markdown_table(
+            [
+                "removed pixels become",
+                "fraction",
+                "deletion AUC",
+                "insertion AUC",
+                "random AUC",
+                "deletion < random",
+                "insertion > random",
+            ],
+            rows,
+        )
     )
 
 

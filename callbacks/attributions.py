@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from tb_attrib.callbacks import base, dashboards, explained
+from tb_attrib.callbacks import base, dashboards, explained, trust
 from tb_attrib.callbacks import methods as methods_lib
 from tb_attrib.callbacks import probe as probe_lib
 from tb_attrib.engine import (
@@ -26,6 +26,7 @@ from tb_attrib.engine import (
     validate_steps,
 )
 from tb_attrib.engine import baselines as baselines_lib
+from tb_attrib.engine import faithfulness as faithfulness_lib
 from tb_attrib.engine import inputs as inputs_lib
 from tb_attrib.engine import kernel as kernel_lib
 from tb_attrib.summary import metadata, summary_v2
@@ -54,7 +55,14 @@ class Attributions(base.RunCallback):
       for regression; see :mod:`tb_attrib.engine.baseline_health`) and, with
       ``probe_masks``, ``attributions/localization`` (share of positive attribution on the
       masked positions); with ``methods``, ``attributions/methods/<name>/seconds`` (what
-      each extra method took).
+      each extra method took);
+    - whether the maps can be trusted (:mod:`tb_attrib.callbacks.trust`), in the IG records
+      and as scalars: ``faithfulness/deletion_auc``, ``.../insertion_auc``,
+      ``.../random_auc`` and each against random (``..._minus_random``: deletion below 0 and
+      insertion above 0 mean more faithful than a random order);
+      ``stability/spearman_previous_epoch``; and at sanity epochs
+      ``sanity/randomized_top_layer_spearman`` (high: the maps do not depend on what the top
+      layer learned).
 
     When the model classifies the baseline as an example's explained class at 90% or more,
     that example's map explains a change near zero: the records flag it (the dashboard says
@@ -142,6 +150,19 @@ class Attributions(base.RunCallback):
         :data:`tb_attrib.engine.methods.OPTIONS`), e.g. ``{"smoothgrad": {"samples": 50,
         "noise_level": 0.1}, "guided_ig": {"steps": 100}}``.
       run_name: Sub-directory of ``log_dir`` to write to (default ``"probe"``).
+      faithfulness_fraction: Share of an input's units (pixels, time steps, features, tokens)
+        replaced by the baseline per step of the deletion and insertion curves, in (0, 1)
+        (default 0.2: 5 steps, 14 forward passes per example per written epoch; see
+        :mod:`tb_attrib.engine.faithfulness`); None: no curves.
+      sanity_freq: Run the sanity check by model randomisation every ``sanity_freq``-th
+        written epoch (default 5: the 5th, 10th, ...; see
+        :mod:`tb_attrib.engine.randomisation`); None: never.
+      sanity_layer: Name of the layer the sanity check re-initialises (default None: the
+        layer computing the explained output, which must hold weights: a model ending in a
+        weightless ``Activation`` or ``Softmax`` layer names the one below).
+      sanity_steps: Fixed points of the sanity check's IG (default 8, trapezoid rule).
+      faithfulness_baseline: What the curves replace a unit with (default ``"auto"``:
+        ``"blur"`` for image inputs, ``baseline`` for the others; or any ``baseline`` value).
     """
 
     def __init__(
@@ -177,8 +198,16 @@ class Attributions(base.RunCallback):
         methods: Sequence[str] = ("integrated_gradients",),
         method_options: Mapping[str, Mapping] | None = None,
         run_name: str = "probe",
+        faithfulness_fraction: float | None = faithfulness_lib.DEFAULT_FRACTION,
+        sanity_freq: int | None = trust.DEFAULT_SANITY_FREQ,
+        sanity_layer: str | None = None,
+        sanity_steps: int = trust.DEFAULT_SANITY_STEPS,
+        faithfulness_baseline: object = "auto",
     ) -> None:
         super().__init__(log_dir, run_name, freq)
+        self._trust = trust.TrustChecks(
+            faithfulness_fraction, sanity_freq, sanity_layer, sanity_steps, faithfulness_baseline
+        )
         kernel_lib.check_backend()
         self.methods, self._method_options = methods_lib.check(methods, method_options)
         self.alphas = _named(validate_alphas, "alphas", alphas)
@@ -305,6 +334,7 @@ class Attributions(base.RunCallback):
                 self._targets = heads.resolve_targets(self._head, explicit, outputs, self._labels)
             except ValueError as e:
                 raise ValueError(f"target: {e}") from None
+        self._trust.begin(self.model, engine)
         self._open_writer()
         if self.writes:
             self._engine = engine
@@ -374,6 +404,16 @@ class Attributions(base.RunCallback):
             if self._target_arg == ("label_and_predicted")
             else None
         )
+        checks = self._trust.epoch(
+            epoch,
+            self.freq,
+            self._engine,
+            x,
+            ig,
+            targets,
+            self.baseline,
+            self.batch_size,
+        )
         largest = max(float(np.abs(g).max()) for g in sweep.gradient_list if g is not None)
         self._warn_about(sweep.finite and ig.finite, largest, epoch)
         self._warn_unconverged(ig, epoch)
@@ -394,8 +434,9 @@ class Attributions(base.RunCallback):
                 input_specs=self._specs,
                 predicted=predicted,
                 baseline_health=health,
+                trust=checks.values,
             )
-            self._write_scalars(sweep, ig, health)
+            self._write_scalars(sweep, ig, checks.scalars, health)
             if self._method_options:
                 seconds = methods_lib.write_all(
                     self._engine, x, targets, self.baseline, self.batch_size,
@@ -432,9 +473,10 @@ class Attributions(base.RunCallback):
         result = self._integrated(subset, chosen)
         return rows, dataclasses.replace(result, attributions=result.attribution_list)
 
-    def _write_scalars(self, sweep, ig, health=None) -> None:
+    def _write_scalars(self, sweep, ig, extra: dict, health=None) -> None:
         relative = ig.relative_delta
         scalars = {
+            **extra,
             "attributions/completeness_delta_mean": np.mean(relative),
             "attributions/completeness_delta_max": np.max(relative),
             "attributions/ig_evaluations": np.mean(ig.example_evaluations),

@@ -28,6 +28,8 @@ import { Player } from './player.js';
 import { STATE_SPEC } from './settings.js';
 import { Store } from './store.js';
 import { themeColors } from './theme.js';
+import { TrustPanel } from './trust.js';
+import { galleryOrder, latestSanity, sanityNotice, stabilityByExample } from './trust_data.js';
 import { UrlSync, loadUrlState } from './urlsync.js';
 import { coerceState } from './urlstate.js';
 import { inputsOf } from './views.js';
@@ -117,7 +119,7 @@ export class Dashboard {
       'webm',
       typeof MediaRecorder !== 'undefined' && Boolean(HTMLCanvasElement.prototype.captureStream),
     );
-    this.gallery = new Gallery({ onSelect: (i) => this.selectExample(i) });
+    this.gallery = new Gallery({ onSelect: (i) => this.selectExample(i), onOrder: () => this.renderFrame() });
     this.player = new Player({
       onSeek: (i) => this.playback.seek(i),
       onStep: (d) => this.playback.step(d),
@@ -127,6 +129,7 @@ export class Dashboard {
     this.igPanel = new IgPanel();
     this.view = new InputPanels();
     this.igPanel.setFigures(this.view.attributionRoot);
+    this.trustPanel = new TrustPanel();
     this.charts = new SaturationCharts();
     this.activations = new ActivationsView({ onLayer: (layer) => this.selectLayer(layer) });
     this.sweepLegend = new Legend('Gradient scale');
@@ -172,7 +175,9 @@ export class Dashboard {
     const igTools = el('div', { class: 'card-tools' }, this.explainToggle, this.outlineToggle, this.igLegend.root);
     this.igCard = card('Integrated gradients', 'ig', igTools, this.igNote, this.igPanel.root);
     this.chartCard = card('Saturation', 'charts', null, this.charts.root);
-    this.igRow = el('div', { class: 'row' }, this.igCard, this.chartCard);
+    this.trustCard = card('Can this map be trusted?', 'trust', null, this.trustPanel.root);
+    // Beside the IG card: saturation over the checks of the map (side by side when wide).
+    this.igRow = el('div', { class: 'row' }, this.igCard, el('div', { class: 'side' }, this.chartCard, this.trustCard));
     this.compare = new CompareView({ onUpdate: () => this.scheduleRender(), onError: (e) => this.banner.showError(e) });
     this.compareCard = card('Compare methods and runs', 'compare', this.compare.legend.root, this.compare.note, this.compare.body);
     this.compareCard.hidden = true;
@@ -182,7 +187,7 @@ export class Dashboard {
       'aside',
       { class: 'sidebar' },
       this.controls.root,
-      el('section', { class: 'gallery-section' }, el('h3', { text: 'Probe examples' }), this.gallery.summary, this.gallery.root),
+      el('section', { class: 'gallery-section' }, el('h3', { text: 'Probe examples' }), this.gallery.orderControl, this.gallery.summary, this.gallery.root),
     );
     this.main = el(
       'main',
@@ -332,6 +337,7 @@ export class Dashboard {
       this.compare.open(this.runs, run, inputsOf(probe, run));
       this.compareCard.hidden = !this.compare.available;
       this.gallery.setProbe(probe, (input, size) => this.view.thumbnail(input, size), this.head);
+      this.galleryOrderKey = null;
       performance.mark('tb_attrib:gallery');
       this.prepareExample();
       performance.mark('tb_attrib:prepared');
@@ -357,6 +363,8 @@ export class Dashboard {
     const baseline = run && run.ig ? run.ig.baseline : '';
     const health = this.head && gallery ? runNotice(gallery, this.head, baseline) : null;
     if (health) parts.push(health);
+    const sanity = gallery ? sanityNotice(latestSanity(gallery.ig)) : null;
+    if (sanity) parts.push(sanity);
     if (parts.length) this.banner.showNotice(parts.join(' '));
   }
 
@@ -502,6 +510,7 @@ export class Dashboard {
         const igLegend = { ...legend, view: this.state.view === 'abs' ? 'abs' : 'signed', perMapText: 'no data at this epoch' };
         this.view.renderAttribution({ ig, view: this.state.view, luts, classNames, head, colors, masks, legend: igLegend }, igScales);
         this.igPanel.render({ ig, classNames, head });
+        this.renderTrust(record, predicted, epoch);
       }
       this.explainToggle.hidden = !offered;
       for (const b of this.explainButtons) b.setAttribute('aria-pressed', String(b.dataset.explain === (wantPredicted ? 'predicted' : 'label')));
@@ -538,6 +547,7 @@ export class Dashboard {
       const missing = layer && !layer.epochs.includes(epoch) ? `No feature maps of this layer at epoch ${epoch}.` : null;
       this.activations.render(maps, { luts, message: missing });
     }
+    this.orderGallery();
     this.gallery.update({
       digest: galleryData ? galleryData.sweep.get(epoch) : null,
       selected: this.state.example,
@@ -555,6 +565,31 @@ export class Dashboard {
     if (entry) this.root.dataset.renderedEpoch = String(epoch);
     this.root.dataset.run = run.run;
     this.root.dataset.renderMs = ms.toFixed(2);
+  }
+
+  /** The checks of the label's map (trust.js), hidden for logs without them. */
+  renderTrust(record, predicted, epoch) {
+    const digests = this.store.gallery ? this.store.gallery.ig : new Map();
+    const example = this.state.example;
+    const check = latestSanity(digests, epoch);
+    const present = [...digests.values()].some((d) => d && d.trust);
+    this.trustCard.hidden = !present || predicted;
+    if (!present || predicted) return;
+    const stability = stabilityByExample(digests, this.store.probe.examples.length, epoch)[example];
+    const sanity = check ? { epoch: check.epoch, value: check.values[example], layer: check.layer } : null;
+    this.trustPanel.render({ trust: record ? record.trust : null, settled: stability ? stability.settled : null, sanity, colors: this.themeColors() });
+  }
+
+  /** The gallery in the chosen order, by every written epoch's stability. */
+  orderGallery() {
+    const gallery = this.store.gallery;
+    const key = [gallery, this.gallery.orderSelect.value];
+    if (this.galleryOrderKey && key.every((k, i) => k === this.galleryOrderKey[i])) return;
+    this.galleryOrderKey = key;
+    const digests = gallery ? gallery.ig : new Map();
+    const present = [...digests.values()].some((d) => d && d.trust);
+    const stability = stabilityByExample(digests, this.store.probe.examples.length);
+    this.gallery.setOrder(galleryOrder(stability, key[1]), present ? stability : null);
   }
 
   renderTitle(epoch) {

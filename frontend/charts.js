@@ -5,9 +5,10 @@
 // lines. Playing forward adds one faint line to it per frame, so a frame costs one blit and
 // one bold line however many epochs lie behind; stepping back or a new scale redraws it.
 
+import { drawAxes } from './axes.js';
 import { hidpiContext } from './canvas.js';
 import { el } from './dom.js';
-import { finiteMax, formatValue, niceTicks } from './format.js';
+import { finiteMax, niceTicks } from './format.js';
 
 const HEIGHT = 150;
 const PAD = { left: 44, right: 10, top: 8, bottom: 26 };
@@ -97,23 +98,8 @@ class Chart {
     const ctx = bg.getContext('2d');
     const ratio = bg.width / width;
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    ctx.font = '10px Roboto, sans-serif';
-    ctx.lineWidth = 1;
-    ctx.strokeStyle = colors.grid;
-    ctx.fillStyle = colors.muted;
-    ctx.textAlign = 'right';
-    ctx.textBaseline = 'middle';
-    for (const t of niceTicks(bottom, top, 4)) {
-      ctx.beginPath();
-      ctx.moveTo(PAD.left, Math.round(y(t)) + 0.5);
-      ctx.lineTo(PAD.left + plotW, Math.round(y(t)) + 0.5);
-      ctx.stroke();
-      ctx.fillText(formatValue(t), PAD.left - 4, y(t));
-    }
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'top';
-    for (const t of niceTicks(0, 1, 5)) ctx.fillText(formatValue(t), x(t), PAD.top + plotH + 4);
-    ctx.fillText('α', PAD.left + plotW / 2, PAD.top + plotH + 14);
+    const plot = { x, y, left: PAD.left, top: PAD.top, plotW, plotH };
+    drawAxes(ctx, plot, { low: bottom, high: top, xTicks: niceTicks(0, 1, 5), xLabel: 'α' }, colors);
   }
 }
 

@@ -7,11 +7,35 @@ import { Head } from './heads.js';
 const THUMB = 52;
 
 export class Gallery {
-  constructor({ onSelect }) {
+  constructor({ onSelect, onOrder = () => {} }) {
     this.onSelect = onSelect;
     this.root = el('div', { class: 'gallery', role: 'listbox', 'aria-label': 'Probe examples' });
     this.items = [];
     this.summary = el('div', { class: 'gallery-summary muted' });
+    // Order of the thumbnails: the probe's, or the maps still changing first (stability).
+    this.orderSelect = el(
+      'select',
+      { 'data-role': 'gallery-order', 'aria-label': 'Order of the probe examples', on: { change: () => onOrder(this.orderSelect.value) } },
+      el('option', { value: 'probe', text: 'probe order' }),
+      el('option', { value: 'changing', text: 'maps still changing first' }),
+    );
+    this.orderControl = el('label', { class: 'inline gallery-order', hidden: true }, el('span', { text: 'Order' }), this.orderSelect);
+  }
+
+  /**
+   * Shows the thumbnails in `order` (example indices); `stability` ([{settled, last}] per
+   * example, trust_data.js) titles each with the epoch its map settled at.
+   */
+  setOrder(order, stability = null) {
+    this.orderControl.hidden = !stability;
+    const items = order.map((i) => this.items[i]).filter(Boolean);
+    if (items.some((item, k) => this.root.children[k] !== item.root)) this.root.replaceChildren(...items.map((item) => item.root));
+    if (!stability) return;
+    this.items.forEach((item, i) => {
+      const s = stability[i];
+      item.root.dataset.settled = s && s.settled !== null ? String(s.settled) : '';
+      setAttr(item.root, 'title', s && s.settled !== null ? `map settled at epoch ${s.settled}` : 'map still changing');
+    });
   }
 
   /**

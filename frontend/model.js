@@ -9,6 +9,7 @@
 
 import { scalar } from './codec.js';
 import { summarizeCodes, summarizeMaps } from './normalize.js';
+import { trustDigestOf, trustOf } from './trust_data.js';
 
 /** The array-name suffix of model input j ("" for the first). */
 export const suffix = (j) => (j === 0 ? '' : `@${j}`);
@@ -211,7 +212,7 @@ export function parseIg(rec) {
     predicted = { ...shared, ...first, input: 0, inputs: parts, predicted: null };
   }
   const first = inputs[0] || emptyIgMap();
-  return { ...common, ...first, input: 0, inputs, predicted };
+  return { ...common, ...first, input: 0, inputs, predicted, trust: trustOf(rec) };
 }
 
 function emptyIgMap() {
@@ -260,6 +261,7 @@ export function parseGallery(records) {
         delta: g.arrays.delta ? g.arrays.delta.data : null,
         scoreInput: g.arrays.score_input ? g.arrays.score_input.data : null,
         ...baselineHealthOf(g),
+        trust: trustDigestOf(g),
       });
     }
   });

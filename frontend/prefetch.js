@@ -19,13 +19,14 @@ const started = new Map();
  * index.js already has; tests/js/preload.test.mjs keeps this list equal to the imports.
  */
 export const APP_MODULES = Object.freeze([
-  'activations.js', 'api.js', 'app.js', 'banner.js', 'baseline.js', 'canvas.js', 'charts.js',
-  'codec.js', 'colormap.js', 'controls.js', 'dom.js', 'emptystate.js', 'examples.js', 'format.js',
+  'activations.js', 'api.js', 'app.js', 'axes.js', 'banner.js', 'baseline.js',
+  'baseline_health.js', 'canvas.js', 'charts.js', 'codec.js', 'colormap.js', 'compare.js',
+  'compare_data.js', 'controls.js', 'dom.js', 'emptystate.js', 'examples.js', 'format.js',
   'gallery.js', 'heads.js', 'icons.js', 'igstats.js', 'legend.js', 'model.js', 'normalize.js',
   'panels.js', 'pixels.js', 'playback.js', 'player.js', 'settings.js', 'store.js', 'sweep_cell.js',
-  'theme.js', 'urlsync.js', 'view_image.js', 'view_image_sweep.js', 'view_sequence.js',
-  'view_sequence_data.js', 'view_sequence_plot.js', 'view_tabular.js', 'view_tabular_data.js',
-  'view_tokens.js', 'view_tokens_data.js', 'views.js',
+  'theme.js', 'trust.js', 'trust_data.js', 'urlsync.js', 'view_image.js', 'view_image_sweep.js',
+  'view_sequence.js', 'view_sequence_data.js', 'view_sequence_plot.js', 'view_tabular.js',
+  'view_tabular_data.js', 'view_tokens.js', 'view_tokens_data.js', 'views.js',
 ]);
 
 /** Adds a <link rel="modulepreload"> per module of APP_MODULES to `doc`'s head. */

@@ -227,6 +227,11 @@ class RunAttributions:
         (before baseline health was recorded). :meth:`baseline_health` reads it.
       ig_baseline_affected: ``[E, N]`` bool: the baseline is the example's explained class
         at 90% or more, so its map explains a change near zero; None as above.
+      trust: The checks of the IG maps (docs/format.md, "Trust") that the run holds, by name:
+        ``deletion_auc``, ``insertion_auc``, ``random_auc``, ``stability``, ``sanity`` as
+        ``[E, N]`` float32 (NaN where an epoch has none: ``sanity`` is only at sanity-check
+        epochs), and the curves ``fractions``, ``deletion``, ``insertion``, ``random_order``
+        as ``[E, N, S + 1]``. Empty for logs without checks.
       feature_maps: Feature maps by layer name.
       warnings: Series that could not be read (for example, written by a newer tb_attrib).
     """
@@ -265,6 +270,7 @@ class RunAttributions:
     method_maps: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     ig_baseline_predictions: np.ndarray | None = None
     ig_baseline_affected: np.ndarray | None = None
+    trust: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
     def baseline_health(self, epoch: int | None = None) -> health_lib.BaselineHealth | None:
         """The baseline's health at ``epoch`` (default the newest), as the callback assessed
@@ -508,6 +514,7 @@ class _RunLoader:
         out.ig_steps = np.asarray(
             [d.fields.get("steps", -1) if d is not None else -1 for d in digests], dtype=np.int64
         )
+        out.trust = _trust(digests, examples)
         predicted = _stack_example_fields(examples, "predicted_target")
         if predicted is not None:
             out.ig_predicted_target = predicted
@@ -652,6 +659,33 @@ def _stack_example_arrays(examples: list[list], name: str) -> np.ndarray:
             if value is not None and value.size == 1:
                 out[i, j] = float(value.reshape(()))
     return out
+
+
+_TRUST_SCALARS = ("deletion_auc", "insertion_auc", "random_auc", "stability", "sanity")
+_TRUST_CURVES = ("fractions", "deletion", "insertion", "random_order")
+
+
+def _trust(digests: list, examples: list[list]) -> dict[str, np.ndarray]:
+    """The IG checks the run holds: digest arrays ``[E, N]``, example curves ``[E, N, L]``."""
+    found = {}
+    for name in _TRUST_SCALARS:
+        if any(d is not None and name in d.arrays for d in digests):
+            found[name] = _stack_digest(digests, name, np.float32, np.nan)
+    for name in _TRUST_CURVES:
+        curves = [
+            r.arrays[name] for rs in examples for r in rs if r is not None and name in r.arrays
+        ]
+        if not curves:
+            continue
+        count = max(len(records) for records in examples)
+        out = np.full((len(examples), count, curves[0].shape[0]), np.nan, np.float32)
+        for i, records in enumerate(examples):
+            for j, record in enumerate(records):
+                value = None if record is None else record.arrays.get(name)
+                if value is not None and value.shape == curves[0].shape:
+                    out[i, j] = value
+        found[name] = out
+    return found
 
 
 def _relative_delta(digests: list, out: RunAttributions) -> np.ndarray:

@@ -269,6 +269,7 @@ def write_modality_log(
     names: bool = True,
     vocabulary_size: int | None = None,
     feature_maps: bool = False,
+    trust: bool = False,
     seed: int = 0,
 ) -> ModalityLog:
     """Writes a format-v2 run (probe, sweep, IG; optional feature maps) with the write ops.
@@ -310,6 +311,7 @@ def write_modality_log(
       vocabulary_size: Tokens in the vocabulary (default 1000 with ``realistic``, else 60).
       feature_maps: Also write a half-resolution feature-map series (``"conv1"``) derived
         from the first image input's maps.
+      trust: Also write the IG records' checks (:func:`synthetic_trust`).
       seed: Random seed; the same arguments write the same records.
 
     Returns:
@@ -435,6 +437,9 @@ def write_modality_log(
                 baseline="black",
                 input_specs=specs,
                 predicted=predicted,
+                trust=synthetic_trust(score_input, score_baseline, k, len(steps))
+                if trust
+                else None,
             )
             images = [j for j in attributed if kinds[j] == "image"]
             if feature_maps and images:
@@ -458,6 +463,38 @@ def write_modality_log(
         targets=targets,
         predicted=predicted_log,
     )
+
+
+def synthetic_trust(score_input, score_baseline, k: int, count: int) -> dict:
+    """The checks of written epoch ``k`` of ``count`` as a trained model's look: deletion
+    falls and insertion rises faster than the random order as training goes on; example
+    ``i``'s stability reaches 0.95 at epoch ``1 + (i + 1) % (count - 1)`` (example 0 keeps
+    changing); the last epoch has a sanity check that example 1 fails (its map correlates
+    highly with the randomised model's)."""
+    t = (k + 1) / count
+    n = score_input.shape[0]
+    fractions = np.linspace(0.0, 1.0, 6)
+    gap = (score_input - score_baseline)[:, None]
+    shape = (1.0 - fractions[None]) ** (1.0 + 6.0 * t)
+    curves = {
+        "deletion": score_baseline[:, None] + gap * shape,
+        "insertion": score_baseline[:, None] + gap * (1.0 - shape),
+        "random_order": score_baseline[:, None] + gap * fractions[None] ** 1.2,
+    }
+    values = {"fractions": np.broadcast_to(fractions, (n, 6)), **curves}
+    for name, key in (("deletion", "deletion_auc"), ("insertion", "insertion_auc")):
+        values[key] = np.trapezoid(curves[name], fractions, axis=1)
+    values["random_auc"] = np.trapezoid(curves["random_order"], fractions, axis=1)
+    settles = 1 + (np.arange(n) + 1) % max(1, count - 1)  # example i settles at this epoch
+    stability = np.where(k >= settles, 0.95, 0.7)
+    stability[0] = 0.6
+    values["stability"] = np.full(n, np.nan) if k == 0 else stability
+    if k == count - 1:
+        sanity = np.full(n, 0.12)
+        sanity[1 % n] = 0.83
+        values["sanity"] = sanity
+        values["sanity_layer"] = "class_maps"
+    return values
 
 
 @dataclasses.dataclass

@@ -115,7 +115,7 @@ def test_same_weights_same_numbers_on_every_backend(results, backend):
     reference, other = results["tensorflow"], results[backend]
     assert set(other) == set(reference)
     kinds = {key.split("/")[1] for key in reference}
-    assert {"ig", "sweep", "predictions", "activation", "weight", "delta"} <= kinds
+    assert {"ig", "sweep", "predictions", "activation", "weight", "delta", "faithfulness"} <= kinds
     assert {"ig_gausslegendre", "ig_adaptive_trapezoid", "ig_uniform", "ig_blur"} <= kinds
     assert {"method_smoothgrad", "method_smoothgrad_ig", "method_guided_ig"} <= kinds
     for key in sorted(reference):

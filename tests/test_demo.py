@@ -154,6 +154,9 @@ def test_task_writes_every_series_for_every_epoch(task_run):
     for (run, tag), steps in {**scalars, **histograms}.items():
         if tag.endswith("_vs_iterations"):  # Keras's own, keyed by training step
             continue
+        if tag.startswith(("stability/", "sanity/")):  # from the 2nd epoch; every 5th
+            assert set(steps) <= set(epochs) and steps, (run, tag, steps)
+            continue
         assert steps == epochs, (run, tag, steps)
     scalar_tags = {tag for run, tag in scalars if run == "probe"}
     assert {

@@ -29,6 +29,7 @@ keeping gradients, so memory is bounded by ``batch_size``, not by ``steps``.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import weakref
@@ -334,6 +335,38 @@ class AttributionEngine:
                 attributed.append(forward.embed(slot.embedding, value))
                 held.append(value)
         return attributed, held
+
+    def path_ends(self, x: object, baseline: object = "black", batch_size: int | None = None):
+        """What a method that evaluates the model between ``x`` and its baseline needs
+        (:mod:`tb_attrib.engine.faithfulness`): ``(ends, held, bases, modalities, size)``, the
+        attributed tensors at ``x`` (token ids embedded), the fixed tensors, the baseline of each
+        attributed tensor (a ``"uniform"`` baseline's first draw), each attributed tensor's
+        modality, and the chunk size ``batch_size`` resolves to."""
+        values = self.prepare(x)
+        ends, held = self._path_ends(values)
+        bases = [b[0] for b in self._baselines(baseline, values, ends, 1)]
+        modalities = [
+            m
+            for m, s in zip(self._setup.modalities, self._setup.slots, strict=True)
+            if s.kind != "fixed"
+        ]
+        return ends, held, bases, modalities, self._size(values, batch_size)
+
+    def with_model(self, view: object) -> AttributionEngine:
+        """An engine set up as this one (layout, slots, output, head) whose kernel runs
+        ``view`` instead of the model: an object that calls like the model and has its
+        ``stateless_call`` and variables, such as the model with some weights replaced
+        (:class:`tb_attrib.engine.randomisation.RandomisedView`). Call :meth:`prepare` first."""
+        setup = self._setup
+        run = forward.build(view, setup.layout, setup.slots, setup.output_key)
+        old = setup.kernel
+        attributed = [(shape, "float32") for shape in old.shapes]
+        other = copy.copy(self)
+        other.model = view
+        other._setup = dataclasses.replace(
+            setup, kernel=kernel_lib.make(run, attributed, old.fixed, view)
+        )
+        return other
 
     def check_baseline(self, x: object, baseline: object, background: object = None) -> None:
         """Raises ValueError (naming the input) unless ``baseline`` (and ``background``) fit

@@ -184,6 +184,7 @@ def integrated_gradients(
     baseline_health: object = None,
     attribution_method: str | None = None,
     settings: Mapping | None = None,
+    trust: Mapping | None = None,
     description: str | None = None,
 ) -> bool:
     """Writes the integrated gradients of one step.
@@ -222,6 +223,9 @@ def integrated_gradients(
         metadata and in every record as the field ``attribution_method``.
       settings: Optional JSON-serialisable settings of that method (noise, samples,
         steps), stored in the digest as the field ``settings``.
+      trust: Optional checks of the maps (``docs/format.md``, "Trust"): a mapping of names to
+        ``[N]`` arrays (stored in the digest and, one value each, in the examples' records),
+        ``[N, L]`` arrays (the examples' records only) and strings (a field of every record).
       description: Optional Markdown description.
     """
     attributions = _pick(attributions, result, "attributions")
@@ -255,6 +259,8 @@ def integrated_gradients(
     second = _predicted_maps(predicted, specs, n)
     health_fields, health_digest, health_rows = _health(baseline_health, n)
     fields.update(health_fields)
+    checks, texts = _trust(trust, n)
+    fields.update(texts)
     records = [
         codec.encode_record(
             {**fields, "num_examples": int(n), **digest_extra},
@@ -266,6 +272,7 @@ def integrated_gradients(
                 "attribution_sum": np.asarray(sums, np.float32),
                 "relative_delta": relative,
                 **health_digest,
+                **{k: v for k, v in checks.items() if v.ndim == 1},
             },
         )
     ]
@@ -276,6 +283,7 @@ def integrated_gradients(
             "score_baseline": score_baseline[i],
             "relative_delta": relative[i],
             **health_rows[i][0],
+            **{k: v[i] for k, v in checks.items()},
         }
         for tail, (codes, scales) in maps.items():
             example["map" + tail] = codes[i]
@@ -303,6 +311,20 @@ def _health(health: object, n: int) -> tuple[dict, dict, list]:
         for i in range(n)
     ]
     return fields, digest, rows
+
+
+def _trust(trust: Mapping | None, n: int) -> tuple[dict, dict]:
+    """``trust`` split into float32 arrays ``[N, ...]`` and string fields."""
+    arrays, fields = {}, {}
+    for key, value in (trust or {}).items():
+        if isinstance(value, str):
+            fields[str(key)] = value
+            continue
+        array = np.ascontiguousarray(value, dtype=np.float32)
+        if array.ndim not in (1, 2) or array.shape[0] != n:
+            raise ValueError(f"trust[{key!r}] must be [N] or [N, L] with N={n}; got {array.shape}")
+        arrays[str(key)] = array
+    return arrays, fields
 
 
 def _predicted_maps(predicted: object, specs, n: int) -> dict[int, dict]:

@@ -5,7 +5,8 @@
 
 ``compare`` loads each ``*.keras`` model of MODELS_DIR (saved once, under TensorFlow) with its
 ``*.npz`` probe, and writes what tb_attrib computes on this backend: integrated gradients at a
-fixed rule and at the defaults, the sweep, predictions, layer activations and the weights.
+fixed rule and at the defaults, the sweep, faithfulness curves, predictions, layer activations
+and the weights.
 ``kinds`` trains every model kind of tests/test_callbacks.py with the three callbacks on this
 backend and reports what was written, whether the callbacks changed any weight, and (JAX) the
 weights of every epoch, so that the test can recompute each epoch's attributions.
@@ -26,6 +27,7 @@ import numpy as np
 import tb_attrib
 from tb_attrib.callbacks import ActivationSummaries, Attributions, WeightHistograms
 from tb_attrib.callbacks.activations import LayerCapture, leaf_layers, unique_names
+from tb_attrib.engine import AttributionEngine, faithfulness
 
 ALPHAS = [0.1, 0.5, 1.0]
 
@@ -60,6 +62,12 @@ def compare(models_dir: Path, out: Path) -> None:
             for j, a in enumerate(other.attribution_list):
                 if a is not None:
                     results[f"{name}/method_{method}/{j}"] = a
+        engine = AttributionEngine(model)
+        attributed = [a for a in fixed.attribution_list if a is not None]
+        curves = faithfulness.evaluate(engine, x, attributed, engine.targets(data["y"], x))
+        results[f"{name}/faithfulness/curves"] = np.stack(
+            [curves.deletion, curves.insertion, curves.random]
+        )
         results[f"{name}/predictions"] = sweep.predictions
         results[f"{name}/delta"] = fixed.delta
         results[f"{name}/auto_relative"] = auto.relative_delta
@@ -168,7 +176,8 @@ def kinds(logdir: Path, out: Path) -> None:
         )
         run = logdir / name
         inner = [
-            Attributions(run, x[:4], y[:4], ig_steps=16, alphas=[0.5, 1.0]),
+            # The sanity check at every epoch: the guard sees that the model is never touched.
+            Attributions(run, x[:4], y[:4], ig_steps=16, alphas=[0.5, 1.0], sanity_freq=1),
             ActivationSummaries(run, x[:4]),
             WeightHistograms(run),
         ]
