@@ -16,10 +16,14 @@ CLASS_NAMES = ("dark", "light")
 def brightness_model(bias: float, side: int = 8):
     """A black input is "dark" at sigmoid(2 * bias); an example of :func:`labelled_probe` is
     its class at sigmoid(0.8 * max(bias, 1))."""
+    # The softmax inside the top Dense: it is the layer the sanity check re-initialises.
     model = keras.Sequential(
-        [keras.Input((side, side, 3)), keras.layers.Flatten(), keras.layers.Dense(2)]
+        [
+            keras.Input((side, side, 3)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
     )
-    model.add(keras.layers.Activation("softmax"))
     size = side * side * 3
     kernel = np.zeros((size, 2), np.float32)
     kernel[:, 1] = 4 * max(bias, 1.0) / size
