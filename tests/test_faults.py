@@ -47,7 +47,11 @@ RESTART_EPOCH = 3  # resumed from it, so epoch 3 is written a second time
 RESTART_EPOCHS = 6
 LONG_EPOCHS = 500
 LONG_IMAGE = 32
-BYTES_PER_PIXEL_BUDGET = 1.2  # docs/format.md: ~1.05 bytes per pixel per stored map at 32x32
+BYTES_PER_PIXEL_BUDGET = 1.25
+"""docs/format.md: the 1.2 budget holds at the default probe of 16 examples (tests/test_demo.py);
+this run's 4 examples carry each epoch's digests and scalars over a quarter of the maps, and
+each IG record's checks of the map (about 400 bytes, issue 14) over one 32x32 map: 1.203
+measured, against 1.149 before those checks."""
 
 
 # ---- processes ---------------------------------------------------------------------------
@@ -285,7 +289,7 @@ def test_restart_tb_attrib_load_shows_newest_write_once(restarted: dict) -> None
 def test_500_epochs_are_all_served_within_the_byte_budget(tmp_path: Path) -> None:
     """A 500-epoch run (tiny model, ``freq=1``, 4 probe examples of 32x32, the default
     10-alpha sweep) keeps every epoch in the plugin, and its event files stay within about
-    1.2 bytes per pixel of every stored map (10 sweep maps and 1 IG map per example and
+    1.25 bytes per pixel of every stored map (10 sweep maps and 1 IG map per example and
     epoch), headers, digests and the callback's scalars included."""
     logdir = tmp_path / "logs"
     args = ["--logdir", str(logdir), "--epochs", str(LONG_EPOCHS), "--image", str(LONG_IMAGE)]

@@ -100,12 +100,23 @@ class _Paths:
 
 @dataclasses.dataclass(frozen=True)
 class _IntegralOptions:
+    """How to integrate: the rule and, with ``steps="auto"``, when to stop."""
+
     steps: int | str
     method: str
     tolerance: float
     map_tolerance: float | None
     max_steps: int
     auto: bool
+
+    @classmethod
+    def checked(cls, steps, method, tolerance, map_tolerance, max_steps) -> _IntegralOptions:
+        """The options, or ValueError naming the first one that is not usable."""
+        method = quadrature.validate_method(method)
+        auto = validate_steps(steps, method)
+        if auto:
+            _check_tolerance(tolerance, max_steps, method, map_tolerance)
+        return cls(steps, method, tolerance, map_tolerance, max_steps, auto)
 
 
 class AttributionEngine:
@@ -566,14 +577,10 @@ class AttributionEngine:
 
         See :func:`integrated_gradients` for the arguments.
         """
-        method = quadrature.validate_method(method)
-        auto = validate_steps(steps, method)
-        if auto:
-            _check_tolerance(tolerance, max_steps, method, map_tolerance)
+        options = _IntegralOptions.checked(steps, method, tolerance, map_tolerance, max_steps)
         values = self.prepare(x)
         size = self._size(values, batch_size)
         paths = self._problem(values, baseline, target, size, num_baseline_samples, background)
-        options = _IntegralOptions(steps, method, tolerance, map_tolerance, max_steps, auto)
         return self._integrate(paths, options, baseline, None, warm_start)
 
     def sweep_and_integrate(
@@ -601,10 +608,7 @@ class AttributionEngine:
         (:func:`tb_attrib.engine.adaptive.snap`), so they are not computed twice. The
         callbacks call this every epoch.
         """
-        method = quadrature.validate_method(method)
-        auto = validate_steps(steps, method)
-        if auto:
-            _check_tolerance(tolerance, max_steps, method, map_tolerance)
+        options = _IntegralOptions.checked(steps, method, tolerance, map_tolerance, max_steps)
         values = self.prepare(x)
         alphas = validate_alphas(alphas)
         size = self._size(values, batch_size)
@@ -616,7 +620,6 @@ class AttributionEngine:
             first = self._problem(values, baseline, target, size, 1, background)
             sweep = self._sweep(first, alphas, baseline)[0]
             seeds = None
-        options = _IntegralOptions(steps, method, tolerance, map_tolerance, max_steps, auto)
         return sweep, self._integrate(paths, options, baseline, seeds, warm_start)
 
     def _integrate(self, paths, options, baseline, seeds, warm_start):
