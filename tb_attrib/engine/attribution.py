@@ -921,8 +921,9 @@ def integrated_gradients(
       map_tolerance: Largest estimated relative L2 error of each example's map that
         ``steps="auto"`` accepts (default 0.02; None: completeness alone decides). The
         estimate is the distance between the example's last two rules, which costs nothing.
-      warm_start: A :class:`WarmStart` kept between calls on the same probe (the callbacks
-        keep one per ``fit``): the adaptive rule starts each example from its last grid.
+      warm_start: A :class:`WarmStart` kept between calls on the same probe (default None):
+        the adaptive rule starts each example one round before its last grid. It saves
+        rounds, not evaluations, and the callbacks do not use it (docs/benchmarks.md, (f)).
       output: The output to explain, by name or index, for a model with several outputs.
       head: ``"auto"``, ``"multiclass"``, ``"binary"``, ``"multilabel"`` or ``"regression"``.
       modality: Override of the detected modality of each input (see

@@ -234,10 +234,11 @@ def refine(
 
 class WarmStart:
     """Where each path's adaptive grid ended in the last call, for the next call on the same
-    paths: the callbacks keep one per ``fit``, so each written epoch starts from the previous
-    epoch's grids (one round before their end, :meth:`Grid.coarser`) instead of the coarse
-    even grid, which saves the rounds of small batches that build a grid up. A path starts
-    afresh when its explained output changed or the paths are not the same in number.
+    paths (a loop that explains one probe epoch after epoch): each call then starts from the
+    previous call's grids, one round before their end (:meth:`Grid.coarser`), instead of the
+    coarse even grid, which saves the rounds of small batches that build a grid up; not
+    evaluations, since reaching a grid costs its points either way. A path starts afresh when
+    its explained output changed or the paths are not the same in number.
     """
 
     def __init__(self) -> None:
