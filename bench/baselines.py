@@ -61,7 +61,7 @@ def epoch_work(engine, x, y, baseline: str):
 
     engine.interior_gradients(x, CLASSIC_ALPHAS, target=y, baseline=baseline)
     ig = engine.integrated_gradients(x, target=y, baseline=baseline)
-    return ig, engine.baseline_health(x, ig, baseline=baseline)
+    return ig, engine.baseline_health(ig)
 
 
 def measure(model, data, rounds: int) -> list[list[object]]:

@@ -390,14 +390,7 @@ class Attributions(base.RunCallback):
         sweep, ig = self._engine.sweep_and_integrate(
             x, self.alphas, target=targets, **self._ig_options()
         )
-        health = self._engine.baseline_health(
-            x,
-            ig,
-            baseline=self.baseline,
-            background=self._background,
-            num_baseline_samples=self.num_baseline_samples,
-            batch_size=self.batch_size,
-        )
+        health = self._engine.baseline_health(ig)
         self._warn_baseline(health, ig.baseline_name, epoch)
         predicted = (
             self._predicted_class_maps(sweep)

@@ -96,6 +96,7 @@ class _Paths:
     targets: heads.Targets
     score_input: np.ndarray  # [N]
     score_bases: np.ndarray  # [S, N], one row per baseline draw
+    base_outputs: np.ndarray  # [S, N, W] raw outputs at every baseline draw
 
 
 @dataclasses.dataclass(frozen=True)
@@ -470,7 +471,8 @@ class AttributionEngine:
             change=(score_input[None] - score_bases).reshape(-1),
             size=size,
         )
-        return _Paths(problem, targets, score_input, score_bases)
+        base_outputs = outputs[n:].reshape(draws, n, -1)
+        return _Paths(problem, targets, score_input, score_bases, base_outputs)
 
     def paths(
         self,
@@ -644,38 +646,20 @@ class AttributionEngine:
             integral = integrate.fixed(problem, method, int(options.steps))
         return self._result(paths, integral, auto, method=method, baseline_name=_describe(baseline))
 
-    def baseline_health(
-        self,
-        x: object,
-        result: IntegratedGradientsResult,
-        *,
-        baseline: object = "black",
-        background: object = None,
-        num_baseline_samples: int | None = None,
-        batch_size: int | None = None,
-    ) -> health_lib.BaselineHealth:
-        """What the model predicts on the baseline(s) of ``x``'s integrated gradients
-        ``result`` (computed with the same ``baseline``, ``background`` and
-        ``num_baseline_samples``): one forward pass over every draw.
+    def baseline_health(self, result: IntegratedGradientsResult) -> health_lib.BaselineHealth:
+        """What the model predicts on the baseline(s) of an integrated gradients ``result``
+        (recorded from the forward pass that scored them; no model call here).
 
         Returns:
           :class:`tb_attrib.engine.baseline_health.BaselineHealth`: per example the
           baseline's predictions (mean over draws), top class and probability, and whether the
           map explains a change near zero because the baseline is its class.
         """
-        values = self.prepare(x)
-        ends, held = self._path_ends(values)
-        bases = self._baselines(baseline, values, ends, num_baseline_samples, background)
-        draws, n = bases[0].shape[0], values[0].shape[0]
-        outputs = self._setup.kernel.outputs(
-            [b.reshape(draws * n, *b.shape[2:]) for b in bases],
-            [np.concatenate([h] * draws) for h in held],
-            self._size(values, batch_size),
-        )
-        head = self.head(x) if self._head is None else self._head
-        predicted = heads.predictions(head, outputs.reshape(draws, n, -1))
+        if result.baseline_predictions is None:
+            raise ValueError("this result does not hold the predictions on its baseline")
         change = result.score_input - result.score_baseline
-        return health_lib.assess(head, predicted, result.target, change)
+        head = result.head or self._head
+        return health_lib.assess(head, result.baseline_predictions[None], result.target, change)
 
     def _attributed_slots(self) -> list[forward.Slot]:
         return [s for s in self._setup.slots if s.kind != "fixed"]
@@ -699,6 +683,9 @@ class AttributionEngine:
             target=targets.classes,
             score_input=score_input.astype(np.float32),
             score_baseline=score_baseline.astype(np.float32),
+            baseline_predictions=heads.predictions(self._head, paths.base_outputs)
+            .mean(axis=0)
+            .astype(np.float32),
             steps=int(integral.steps.max()),
             evaluations=int(integral.evaluations.max()),
             example_steps=per_draw(integral.steps).astype(np.int32),

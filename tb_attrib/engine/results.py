@@ -38,6 +38,8 @@ class IntegratedGradientsResult:
       finite: False when some gradient was NaN or infinite.
       example_steps: ``[N]`` points of the final rule of each example.
       example_evaluations: ``[N]`` gradient evaluations spent on each example (per draw).
+      baseline_predictions: ``[N, P]`` what the head predicts on each example's baseline
+        (mean over draws), from the forward pass that scored the baselines.
       map_error: ``[N]`` with ``steps="auto"``, the estimated relative L2 error of each
         example's map (the distance between its last two rules; NaN where its rule was still
         too coarse to estimate), else None.
@@ -58,6 +60,7 @@ class IntegratedGradientsResult:
     finite: bool = True
     example_steps: np.ndarray | None = None
     example_evaluations: np.ndarray | None = None
+    baseline_predictions: np.ndarray | None = None
     map_error: np.ndarray | None = None
     head: heads.Head | None = None
     input_names: tuple[str, ...] = ("input",)
