@@ -462,9 +462,9 @@ class _AdaptiveGroup:
             self.integral[self.active] = current
             self.finite[self.active] = np.all(np.isfinite(current), axis=1)
             done = self._done(bounds, tolerance, real, current)
-            self._keep_grids(real)
             budget = self.cap - self.points[self.active]
             keep = self.finite[self.active] & ~done & (budget > 0)
+            self._keep_grids(real, ~keep)
             if not keep.any():
                 break
             self._narrow(keep)
@@ -499,9 +499,11 @@ class _AdaptiveGroup:
         error = completeness.relative_map_error(change, norm, float(whole.max(initial=0.0)))
         return np.where((top > 0) & (real.sum(axis=1) >= MIN_ESTIMATE_POINTS), error, np.inf)
 
-    def _keep_grids(self, real: np.ndarray) -> None:
-        for i, a in enumerate(self.active):
-            self.grids[a] = Grid(self.alphas[i][real[i]].copy(), self.levels[i][real[i]].copy())
+    def _keep_grids(self, real: np.ndarray, leaving: np.ndarray) -> None:
+        """The final grids of the active paths that stop refining this round."""
+        for i in np.flatnonzero(leaving):
+            rows = real[i]
+            self.grids[self.active[i]] = Grid(self.alphas[i][rows], self.levels[i][rows])
 
     def _narrow(self, keep: np.ndarray) -> None:
         self.active = self.active[keep]
