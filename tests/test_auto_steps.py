@@ -156,3 +156,20 @@ def test_sweep_and_integrate_gives_the_sweep_of_interior_gradients_and_an_accura
     assert np.all(ig.relative_delta <= 0.01)
     # Some bisections took a sweep point: fewer evaluations than points.
     assert np.sum(ig.example_evaluations) < np.sum(ig.example_steps)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(map_tolerance=0), r"map_tolerance must be a number in \(0, 1\) or None; got 0"),
+        (dict(map_tolerance=-0.1), r"map_tolerance must be a number in \(0, 1\) or None"),
+        (dict(tolerance=2.0), r"tolerance must be a number in \(0, 1\); got 2.0"),
+    ],
+)
+def test_bad_tolerances_fail_before_any_model_call(kwargs, match):
+    model = _relu_regressor(6)
+    x = np.zeros((2, FEATURES), np.float32)
+    with pytest.raises(ValueError, match=match):
+        tb_attrib.integrated_gradients(model, x, **kwargs)
+    with pytest.raises(ValueError, match=match):
+        AttributionEngine(model).sweep_and_integrate(x, [0.5, 1.0], **kwargs)
